@@ -1,0 +1,1 @@
+"""Subcommands of the ``qdebug`` command line, one module each."""

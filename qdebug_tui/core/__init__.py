@@ -1,0 +1,1 @@
+"""Domain model: dtypes, layers and scenarios. Pure NumPy, no torch, no Textual."""

@@ -1,0 +1,95 @@
+"""One evaluation of a scenario: float path, real quantized path, exact reference, comparison.
+
+The TUI and the CLI both call :func:`evaluate`. :func:`evaluate_reference` needs no torch, so
+the TUI can draw exact results before torch has finished importing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from qdebug_tui.backends.base import QuantizedBackend, QuantizedRun
+from qdebug_tui.backends.cpu import CpuInfo, Dispatch, KernelIsa, detect_cpu, dispatch, fbgemm_isa, onednn_isa
+from qdebug_tui.core.scenario import Scenario
+from qdebug_tui.numerics.compare import Comparison, compare
+from qdebug_tui.numerics.float_path import float_layer
+from qdebug_tui.numerics.reference import ReferenceResult, reference
+from qdebug_tui.numerics.rounding import dequantize
+
+
+@dataclass(frozen=True)
+class FloatPath:
+    """The float path's unquantized float32 output and its quantized integers."""
+
+    real: np.ndarray
+    q: np.ndarray
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What ran: torch version, engine, the library it dispatched to, and the CPU."""
+
+    torch: str
+    engine: str
+    dispatch: Dispatch
+    cpu: CpuInfo
+    kernel_isa: KernelIsa
+
+    @property
+    def library(self) -> str:
+        return self.dispatch.library
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything qdebug shows about one scenario."""
+
+    scenario: Scenario
+    reference: ReferenceResult
+    float_path: FloatPath
+    quantized: QuantizedRun
+    comparison: Comparison
+    facts: RunFacts
+    seconds: float
+
+    def quantized_real(self) -> np.ndarray | None:
+        """Return the quantized path's output dequantized in float32, or None if it failed."""
+        if self.quantized.q is None:
+            return None
+        out = self.scenario.output
+        return dequantize(self.quantized.q, out.scale, out.zero_point)
+
+
+def run_facts(scenario: Scenario, torch_version: str, cpu: CpuInfo | None = None) -> RunFacts:
+    """Describe where ``scenario`` runs in this process."""
+    cpu = cpu or detect_cpu()
+    chosen = dispatch(scenario.engine, scenario.layer, scenario.weight.qparams.zero_point_array(), cpu)
+    if chosen.library == "fbgemm":
+        isa = fbgemm_isa(cpu)
+    elif chosen.library == "onednn":
+        isa = onednn_isa(cpu)
+    else:
+        isa = KernelIsa(False, cpu.isa, "QNNPACK accumulates exactly in int32")
+    return RunFacts(torch_version, scenario.engine, chosen, cpu, isa)
+
+
+def evaluate_reference(scenario: Scenario) -> ReferenceResult:
+    """Compute only the exact integer reference; needs no torch."""
+    return reference(scenario)
+
+
+def evaluate(scenario: Scenario, backend: QuantizedBackend, exact: ReferenceResult | None = None) -> Evaluation:
+    """Run both paths and the reference, and compare the two paths cell by cell."""
+    started = time.perf_counter()
+    exact = exact if exact is not None else reference(scenario)
+    real = float_layer(scenario)
+    float_q = backend.quantize_output(real, scenario.output)
+    run = backend.run(scenario)
+    out = scenario.output
+    quantized_real = None if run.q is None else dequantize(run.q, out.scale, out.zero_point)
+    comparison = compare(float_q, run.q, real, quantized_real)
+    facts = run_facts(scenario, backend.version())
+    return Evaluation(scenario, exact, FloatPath(real, float_q), run, comparison, facts, time.perf_counter() - started)

@@ -1,0 +1,1 @@
+"""Scenario files and tensor files: reading, validating and writing. No torch, no Textual."""

@@ -1,0 +1,1 @@
+"""Numerics: rounding rules, the float path, the exact integer reference, comparison."""
