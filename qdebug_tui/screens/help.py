@@ -1,0 +1,60 @@
+"""The help screen: every key of the app, the main screen and the grids."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+GRID_MARKS = (
+    "In the output grid, a cell followed by ~ differs by 1 LSB between the quantized and the float "
+    "path, a cell followed by ! by 2 LSB or more, and a cell preceded by ^ saw an int16 pair sum "
+    "saturate in the emulator. Cells of the input that the selected output cell reads are highlighted."
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists each key with its description and binding id, for remapping."""
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, bindings: list[Binding]) -> None:
+        super().__init__()
+        self._bindings = bindings
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static(self._table(), id="help-keys")
+            yield Static(GRID_MARKS, id="help-marks")
+            yield Static("escape, ? or q closes this help", id="help-close-hint")
+
+    def _table(self) -> Table:
+        table = Table(title="qdebug keys", expand=True, box=None, pad_edge=False)
+        table.add_column("key", no_wrap=True)
+        table.add_column("action")
+        table.add_column("id", no_wrap=True)
+        table.add_row("tab / shift+tab", "move between grids and fields", "")
+        table.add_row("ctrl+p", "command palette: every action by name", "")
+        for binding in self._bindings:
+            keys = binding.key_display or binding.key.replace("_", " ")
+            table.add_row(_readable_keys(keys), binding.description or binding.action, binding.id or "")
+        return table
+
+    def action_dismiss(self) -> None:
+        self.dismiss(None)
+
+
+def _readable_keys(keys: str) -> str:
+    names = {
+        "left square bracket": "[",
+        "right square bracket": "]",
+        "left curly bracket": "{",
+        "right curly bracket": "}",
+        "question mark": "?",
+    }
+    return ", ".join(names.get(key.strip(), key.strip()) for key in keys.split(","))
