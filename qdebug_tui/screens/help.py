@@ -25,7 +25,13 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: list[Binding]) -> None:
         super().__init__()
-        self._bindings = bindings
+        self.rows: list[tuple[str, str, str]] = [
+            ("tab / shift+tab", "move between grids and fields", ""),
+            ("ctrl+p", "command palette: every action by name", ""),
+        ]
+        for binding in bindings:
+            keys = _readable_keys(binding.key_display or binding.key)
+            self.rows.append((keys, binding.description or binding.action, binding.id or ""))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
@@ -38,11 +44,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", no_wrap=True)
         table.add_column("action")
         table.add_column("id", no_wrap=True)
-        table.add_row("tab / shift+tab", "move between grids and fields", "")
-        table.add_row("ctrl+p", "command palette: every action by name", "")
-        for binding in self._bindings:
-            keys = binding.key_display or binding.key.replace("_", " ")
-            table.add_row(_readable_keys(keys), binding.description or binding.action, binding.id or "")
+        for row in self.rows:
+            table.add_row(*row)
         return table
 
     def action_dismiss(self) -> None:
@@ -51,10 +54,10 @@ class HelpScreen(ModalScreen[None]):
 
 def _readable_keys(keys: str) -> str:
     names = {
-        "left square bracket": "[",
-        "right square bracket": "]",
-        "left curly bracket": "{",
-        "right curly bracket": "}",
-        "question mark": "?",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
+        "left_curly_bracket": "{",
+        "right_curly_bracket": "}",
+        "question_mark": "?",
     }
     return ", ".join(names.get(key.strip(), key.strip()) for key in keys.split(","))

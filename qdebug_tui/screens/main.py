@@ -110,6 +110,7 @@ class MainScreen(Screen):
     def __init__(self, scenario: Scenario) -> None:
         super().__init__()
         self.scenario = scenario
+        self._committed = scenario
         self.results: Results | None = None
         self.backend: QuantizedBackend | None = None
         self.backend_error: str | None = None
@@ -153,6 +154,7 @@ class MainScreen(Screen):
         self.post_message(self.BackendLoaded(backend))
 
     def start_recompute(self) -> None:
+        self._committed = self.scenario
         self._request += 1
         self.recompute(self.scenario, self._request, self.backend)
 
@@ -209,6 +211,7 @@ class MainScreen(Screen):
         bar = self.query_one(QParamsBar)
         if isinstance(edited, Problem):
             bar.set_problem(message.field, edited)
+            self._reject_pending_edits()
             return
         bar.set_problem(message.field, None)
         self._accept(edited)
@@ -220,6 +223,18 @@ class MainScreen(Screen):
         edited = apply_engine(self.scenario, message.engine)
         if not isinstance(edited, Problem):
             self._accept(edited)
+
+    def _reject_pending_edits(self) -> None:
+        """Go back to the scenario of the last recompute, so the screen matches the scenario in force.
+
+        Typing "300" passes through the valid "3" and "30"; those must not be computed once
+        the value turns out invalid.
+        """
+        if self._debounce is not None:
+            self._debounce.stop()
+        if self.scenario is not self._committed:
+            self.scenario = self._committed
+            self._show_inputs()
 
     def _accept(self, scenario: Scenario) -> None:
         self.scenario = scenario
