@@ -83,9 +83,9 @@ def apply_qparam(
 
     For input and weight, ``keep_real`` False keeps the integers and reinterprets them with
     the new parameter. ``keep_real`` True keeps the real values and quantizes them again with
-    torch 2.13's rule (:func:`quantize_zero_point_first`). The real values are the file's when
-    it gave them; otherwise they are the values the integers stood for before the first such
-    edit, and later edits re-quantize those same values.
+    torch 2.13's rule (:func:`quantize_zero_point_first`). The real values are the file's
+    when it gave them. Otherwise they are the values the integers meant before the first
+    such edit, and later edits re-quantize those same values.
     """
     dtype = scenario.output.dtype if field.tensor == "output" else _tensor(scenario, field).dtype
     checked = _validate(parse_typed(text), field.path(scenario, channel), field.param, dtype)

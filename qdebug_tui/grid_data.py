@@ -1,7 +1,8 @@
-"""What a tensor grid shows: one 2-D slice of values, formatted, with per-cell marks.
+"""The data of a tensor grid: one 2-D slice of values, formatted, with per-cell marks.
 
-Headless, so that the slicing and marking rules are tested without a terminal. The TUI's
-``TensorGrid`` widget draws a :class:`GridSlice` and caches its lines by ``generation``.
+Headless, so that the formatting and marking rules are tested without a terminal. The
+TUI's ``TensorGrid`` widget draws a :class:`GridSlice` and uses :meth:`GridSlice.row_changes`
+to redraw only the rows that differ from the previous slice.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def difference_marks(diff: np.ndarray) -> np.ndarray:
 class GridSlice:
     """A 2-D slice to draw: values, optional difference marks and saturation mask.
 
-    ``show_marks`` False leaves out the column after each value that holds the difference
+    ``show_marks`` False leaves out the column after each value that contains the difference
     mark, for input and weight grids.
 
     ``values`` is None when there is nothing to show yet (``placeholder`` fills each cell).

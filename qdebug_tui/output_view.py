@@ -1,7 +1,7 @@
 """The output grid's four views and the results they are drawn from.
 
 Before torch has loaded, only the exact integer reference exists (it needs no torch), so
-every view shows it and says so. After that, the views show the quantized path, the float
+every view shows it, labelled as the reference. After that, the views show the quantized path, the float
 path, their difference in output LSB, or the float path's unquantized values.
 """
 
@@ -20,7 +20,7 @@ from qdebug_tui.slicing import SlicePosition, output_matrix
 
 
 class OutputView(Enum):
-    """What the output grid shows; the value is its label in the grid's title."""
+    """A view of the output grid. The value is its label in the grid's title."""
 
     QUANTIZED = "quantized-path q"
     FLOAT = "float-path q"

@@ -44,8 +44,8 @@ def emulators_available() -> bool:
 def saturation_mask(scenario: Scenario) -> np.ndarray | None:
     """Return a mask of the output cells where the emulator saw an int16 pair sum saturate.
 
-    Returns None when the emulators are not installed, or when the emulator raised; the
-    error is logged with its traceback because the rest of the results stay valid.
+    Returns None when the emulators are not installed or the emulator raised. An error is
+    logged with its traceback and not raised, because the rest of the results stay valid.
     """
     if not emulators_available():
         return None

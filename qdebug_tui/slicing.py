@@ -1,4 +1,4 @@
-"""Which 2-D slice of each tensor the screen shows, and how output cells map back to inputs.
+"""The 2-D slice of each tensor on screen, and the map from output cells back to inputs.
 
 Conv tensors are (N, C, H, W): the input grid shows ``input[n, c]``, the weight grid the
 filter ``weight[oc, ic]`` and the output grid ``output[n, oc]``. Linear tensors are
@@ -50,8 +50,8 @@ def out_channel_count(scenario: Scenario) -> int:
 def weight_in_channel(scenario: Scenario, position: SlicePosition) -> tuple[int, bool]:
     """Return the filter's channel index for the selected input channel, and whether it is read.
 
-    With groups, output channel ``oc`` reads only the input channels of its group; for an
-    input channel of another group the filter at ``in_channel mod channels_per_group`` is shown.
+    With groups, output channel ``oc`` reads only the input channels of its group. For an
+    input channel of another group, the filter at ``in_channel mod channels_per_group`` is shown.
     """
     per_group = scenario.weight.shape[1]
     group = group_of_channel(scenario.layer, scenario.weight.shape, position.out_channel)
@@ -157,11 +157,11 @@ def next_mismatch(diff: np.ndarray, current: tuple[int, ...], forward: bool = Tr
     flat = np.flatnonzero(diff)
     if flat.size == 0:
         return None
-    here = int(np.ravel_multi_index(current, diff.shape))
+    current_flat = int(np.ravel_multi_index(current, diff.shape))
     if forward:
-        position = int(np.searchsorted(flat, here, side="right")) % flat.size
+        position = int(np.searchsorted(flat, current_flat, side="right")) % flat.size
     else:
-        position = (int(np.searchsorted(flat, here, side="left")) - 1) % flat.size
+        position = (int(np.searchsorted(flat, current_flat, side="left")) - 1) % flat.size
     return tuple(int(i) for i in np.unravel_index(int(flat[position]), diff.shape))
 
 

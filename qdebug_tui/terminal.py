@@ -56,8 +56,8 @@ def terminal_driver(terminal: TextIO) -> type[Driver]:
 def stderr_to_log() -> Iterator[tuple[type[Driver] | None, Path]]:
     """Point fd 2, warnings and logging at the log file; yield a driver class that draws on the terminal.
 
-    The driver class is None where the platform's driver is not the Linux one (Windows); there
-    stderr is still sent to the log through :mod:`logging` and :mod:`warnings` only.
+    The driver class is None on platforms without the Linux driver (Windows). There fd 2
+    stays on the terminal, and only :mod:`logging` and :mod:`warnings` go to the log.
     """
     log, path = open_log()
     handler = logging.StreamHandler(log)

@@ -8,18 +8,18 @@ from textual.pilot import Pilot
 
 from qdebug_tui.widgets.tensor_grid import TensorGrid
 
-# Upper bound on polling rounds; each round yields to the app for up to 50 ms, so the bound
+# Upper bound on polling rounds. Each round yields to the app for up to 50 ms, so the bound
 # only matters when a condition never becomes true.
 MAX_ROUNDS = 1200
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
-    """Let the app run until ``condition`` holds; fail naming ``what`` after MAX_ROUNDS rounds."""
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], description: str) -> None:
+    """Let the app run until ``condition`` holds; fail naming ``description`` after MAX_ROUNDS rounds."""
     for _ in range(MAX_ROUNDS):
         if condition():
             return
         await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {description}")
 
 
 async def wait_for_evaluation(pilot: Pilot) -> None:

@@ -101,12 +101,12 @@ async def test_invalid_zero_point_keeps_result():
         assert "[0, 255]" in problems
         assert app.query_one("#qparam-problems").display
         # Typing passes through the valid "3" and "30"; whichever was computed last stays.
-        shown = app.screen.results
-        assert app.screen.scenario is shown.scenario
-        assert shown.scenario.output.zero_point in (0, 3, 30)
+        computed = app.screen.results
+        assert app.screen.scenario is computed.scenario
+        assert computed.scenario.output.zero_point in (0, 3, 30)
         await pilot.pause(0.3)
         await app.workers.wait_for_complete()
-        assert app.screen.results is shown
+        assert app.screen.results is computed
 
         field.value = ""
         await pilot.press("5")
@@ -163,7 +163,8 @@ async def test_n_visits_every_mismatch(multi_channel_path):
         assert len(expected) > 1
         grid = app.query_one("#output-grid")
         start = output_index(screen.scenario, screen.position, *grid.cursor)
-        assert diff[start] != 0 and start == expected[0]
+        assert diff[start] != 0
+        assert start == expected[0]
 
         visited = []
         for _ in expected:

@@ -36,7 +36,7 @@ def tmux():
     subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
 
 
-def wait_for_screen(tmux, condition, what: str) -> str:
+def wait_for_screen(tmux, condition, description: str) -> str:
     """Poll the pane's text until ``condition`` holds; fail with the last screen after the timeout."""
     deadline = time.monotonic() + SCREEN_TIMEOUT_SECONDS
     screen = ""
@@ -45,7 +45,7 @@ def wait_for_screen(tmux, condition, what: str) -> str:
         if condition(screen):
             return screen
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; the screen was:\n{screen}")
+    raise AssertionError(f"timed out waiting for {description}; the screen was:\n{screen}")
 
 
 def output_cell_row(screen: str) -> str:

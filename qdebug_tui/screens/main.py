@@ -75,7 +75,7 @@ class MainScreen(Screen):
     ]
 
     view: reactive[OutputView] = reactive(OutputView.QUANTIZED, init=False)
-    """What the output grid shows."""
+    """The output grid's view: quantized q, float q, difference in LSB or float value."""
 
     keep_real: reactive[bool] = reactive(False, init=False)
     """True when input and weight qparam edits keep the real values and re-quantize them."""
@@ -350,8 +350,8 @@ class MainScreen(Screen):
             self.notify("the quantized path has not run yet: torch is loading", severity="warning")
             return
         grid = self.query_one("#output-grid", TensorGrid)
-        here = output_index(self.scenario, self.position, *grid.cursor)
-        target = next_mismatch(evaluation.comparison.diff, here, forward=step > 0)
+        current = output_index(self.scenario, self.position, *grid.cursor)
+        target = next_mismatch(evaluation.comparison.diff, current, forward=step > 0)
         if target is None:
             self.notify("no cell differs: the two paths agree everywhere")
             return

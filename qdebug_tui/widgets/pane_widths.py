@@ -8,8 +8,8 @@ from collections.abc import Sequence
 def share_widths(desired: Sequence[int], total: int) -> list[int]:
     """Give each pane its desired width when all fit, else share ``total`` by water-filling.
 
-    Panes that want less than an equal share keep their width; the others split what is
-    left equally, so a small weight grid is never squeezed to make room for a large input.
+    Panes that need less than an equal share keep their width. The others split the rest
+    equally, so a small weight grid is not squeezed to make room for a large input.
     """
     widths = list(desired)
     if sum(widths) <= total:

@@ -45,7 +45,7 @@ def facts_text(facts: RunFacts) -> str:
         engine = f"engine {facts.engine}"
     else:
         # Dispatch reasons read "x86 picks FBGEMM: <why>"; the arrow already names the library.
-        why = facts.dispatch.reason.split(": ", 1)[-1]
-        engine = f"engine {facts.engine} → {facts.library} ({why})"
+        cause = facts.dispatch.reason.split(": ", 1)[-1]
+        engine = f"engine {facts.engine} → {facts.library} ({cause})"
     accumulation = "saturating int16 pairs" if facts.kernel_isa.saturating else "exact int32"
     return f"{engine} · CPU {facts.cpu.isa} · kernel {facts.kernel_isa.label}, {accumulation} · torch {facts.torch}"

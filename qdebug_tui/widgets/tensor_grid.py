@@ -1,8 +1,8 @@
 """A scrolling grid of tensor values on Textual's Line API.
 
 Each screen line is one ``Strip`` built by :meth:`TensorGrid.render_line`. Row strips are
-cached in an LRU keyed by the row's version, the cursor column when the cursor is on that
-row, the highlight version and focus, so that scrolling reuses lines and a new slice
+cached in an LRU. The key is the row's version, the cursor column when the cursor is on
+that row, the highlight version and focus. So scrolling reuses lines, and a new slice
 redraws only the rows whose cells changed. The first line is a fixed header of column
 indices, and the left gutter is a fixed column of row indices.
 
