@@ -53,31 +53,32 @@ def terminal_driver(terminal: TextIO) -> type[Driver]:
 
 
 @contextlib.contextmanager
-def stderr_to_log() -> Iterator[tuple[type[Driver] | None, Path]]:
-    """Point fd 2, warnings and logging at the log file; yield a driver class that draws on the terminal.
+def stderr_to_log(log: TextIO) -> Iterator[type[Driver] | None]:
+    """Point fd 2, warnings and logging at ``log``; yield a driver class that draws on the terminal.
 
     The driver class is None on platforms without the Linux driver (Windows). There fd 2
     stays on the terminal, and only :mod:`logging` and :mod:`warnings` go to the log.
+    Everything is restored on exit; the caller closes ``log``.
     """
-    log, path = open_log()
     handler = logging.StreamHandler(log)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
+    saved_filters = warnings.filters[:]
     warnings.simplefilter("default")
     use_fd = os.name == "posix" and sys.__stderr__ is not None
     saved_fd = os.dup(2) if use_fd else None
     try:
         if saved_fd is None:
-            yield None, path
+            yield None
             return
         sys.stderr.flush()
         os.dup2(log.fileno(), 2)
         terminal = os.fdopen(os.dup(saved_fd), "w", encoding="utf-8", errors="replace")
         try:
-            yield terminal_driver(terminal), path
+            yield terminal_driver(terminal)
         finally:
             terminal.flush()
             terminal.close()
@@ -87,5 +88,5 @@ def stderr_to_log() -> Iterator[tuple[type[Driver] | None, Path]]:
             os.dup2(saved_fd, 2)
             os.close(saved_fd)
         logging.captureWarnings(False)
+        warnings.filters[:] = saved_filters
         root.removeHandler(handler)
-        log.close()

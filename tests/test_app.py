@@ -353,6 +353,7 @@ async def test_help_lists_every_binding():
             assert binding_id in ids
         assert "[" in keys
         assert "up, k" in keys
+        await pilot.press("end")
         assert "main.previous-output-slice" in app.export_screenshot()
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)

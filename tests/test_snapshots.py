@@ -51,7 +51,8 @@ class TestScreenStates:
 
         assert snap_compare(snapshot_app(ISSUE_50720), terminal_size=(80, 24), run_before=show_difference)
 
-    def test_help_screen(self, snap_compare):
+    def test_help_screen(self, snap_compare, monkeypatch):
+        monkeypatch.setenv("XDG_STATE_HOME", "/home/user/.local/state")
         async def open_help(pilot):
             await wait_for_evaluation(pilot)
             await pilot.press("question_mark")

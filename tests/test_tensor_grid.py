@@ -83,3 +83,22 @@ async def test_new_shape_clamps_cursor():
         grid.show(GridSlice(np.zeros((2, 3), dtype=np.int64), (2, 3)))
         await pilot.pause()
         assert grid.cursor == (1, 2)
+
+
+async def test_highlight_scrolls_into_view():
+    app = GridApp()
+    async with app.run_test(size=(30, 12)) as pilot:
+        grid = app.query_one(TensorGrid)
+        values = np.zeros((224, 224), dtype=np.int64)
+        grid.show(GridSlice(values, values.shape))
+        await pilot.pause()
+        mask = np.zeros(values.shape, dtype=bool)
+        mask[150:153, 100:103] = True
+        grid.set_highlight(mask)
+        await pilot.pause()
+        first_row = int(grid.scroll_offset.y)
+        visible_rows = grid.scrollable_content_region.height - 1
+        assert first_row <= 150
+        assert 152 < first_row + visible_rows
+        assert grid.scroll_offset.x % grid.cell_width == 0
+        assert grid.scroll_offset.x <= 100 * grid.cell_width

@@ -96,8 +96,9 @@ def test_stderr_goes_to_log(tmp_path):
     script = textwrap.dedent(
         """
         import os, sys, warnings
-        from qdebug_tui.terminal import stderr_to_log
-        with stderr_to_log() as (driver, path):
+        from qdebug_tui.terminal import open_log, stderr_to_log
+        log, path = open_log()
+        with log, stderr_to_log(log) as driver:
             os.write(2, b"C-level noise\\n")
             warnings.warn("python warning noise")
             print(driver.__name__, path)

@@ -12,6 +12,7 @@ from qdebug_tui.io.errors import ScenarioError
 
 BUNDLED_SCENARIO = "seed_conv2d.json"
 EXIT_INVALID = 2
+EXIT_NO_LOG = 1
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +47,20 @@ def _scenario_resource(argument: str | None):
 def _run(path: Path) -> int:
     # Textual and the app load only here, so that `qdebug report` and friends never import them.
     from qdebug_tui.app import QDebugApp
-    from qdebug_tui.terminal import stderr_to_log
+    from qdebug_tui.terminal import open_log, stderr_to_log
 
     try:
         app = QDebugApp(path)
     except ScenarioError as error:
         print(error.message(), file=sys.stderr)
         return EXIT_INVALID
-    with stderr_to_log() as (driver, log):
-        logger.info("qdebug started on %s; log at %s", path, log)
+    try:
+        log, log_file = open_log()
+    except OSError as error:
+        print(f"qdebug: {error}; set XDG_STATE_HOME to a writable folder", file=sys.stderr)
+        return EXIT_NO_LOG
+    with log, stderr_to_log(log) as driver:
+        logger.info("qdebug started on %s; log at %s", path, log_file)
         if driver is not None:
             app.driver_class = driver
         app.run()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Label, Static
+
+from qdebug_tui.terminal import log_path
 
 GRID_MARKS = (
     "In the output grid, a cell followed by ~ differs by 1 LSB between the quantized and the float "
@@ -17,7 +18,10 @@ GRID_MARKS = (
 
 
 class HelpScreen(ModalScreen[None]):
-    """Lists each key with its description and binding id, for remapping."""
+    """Lists each key with its description and binding id, for remapping.
+
+    A binding's tooltip is its full description; the footer shows the shorter description.
+    """
 
     BINDINGS = [
         Binding("escape,question_mark,q", "dismiss", "Close help", id="help.close"),
@@ -30,23 +34,22 @@ class HelpScreen(ModalScreen[None]):
             ("ctrl+p", "command palette: every action by name", ""),
         ]
         for binding in bindings:
-            keys = _readable_keys(binding.key_display or binding.key)
-            self.rows.append((keys, binding.description or binding.action, binding.id or ""))
+            keys = _readable_keys(binding.key)
+            self.rows.append((keys, binding.tooltip or binding.description or binding.action, binding.id or ""))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static(self._table(), id="help-keys")
+            yield Static("qdebug keys", id="help-title")
+            for keys, description, binding_id in self.rows:
+                with Horizontal(classes="help-row"):
+                    yield Label(keys, classes="help-key", markup=False)
+                    with Vertical(classes="help-action"):
+                        yield Static(description, markup=False)
+                        if binding_id:
+                            yield Static(f"id {binding_id}", classes="help-id", markup=False)
             yield Static(GRID_MARKS, id="help-marks")
+            yield Static(f"torch's warnings and stderr go to {log_path()} while qdebug runs", id="help-log")
             yield Static("escape, ? or q closes this help", id="help-close-hint")
-
-    def _table(self) -> Table:
-        table = Table(title="qdebug keys", expand=True, box=None, pad_edge=False)
-        table.add_column("key", no_wrap=True)
-        table.add_column("action")
-        table.add_column("id", no_wrap=True)
-        for row in self.rows:
-            table.add_row(*row)
-        return table
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

@@ -64,14 +64,14 @@ class MainScreen(Screen):
 
     BINDINGS = [
         Binding("n", "mismatch(1)", "Next Δ", id="main.next-mismatch", tooltip="Move to the next cell where the two paths differ"),
-        Binding("N", "mismatch(-1)", "Prev Δ", show=False, id="main.previous-mismatch"),
-        Binding("v", "cycle_view", "View", id="main.cycle-view", tooltip="Cycle the output grid: quantized q, float q, Δ, float value"),
-        Binding("t", "toggle_keep_real", "Keep ints/reals", id="main.toggle-keep-real"),
-        Binding("left_square_bracket", "in_channel(-1)", "Prev channel", show=False, id="main.previous-channel"),
-        Binding("right_square_bracket", "in_channel(1)", "Channel ±", key_display="[ ]", id="main.next-channel"),
-        Binding("left_curly_bracket", "output_slice(-1)", "Prev out slice", show=False, id="main.previous-output-slice"),
-        Binding("right_curly_bracket", "output_slice(1)", "Out ch ±", key_display="{ }", id="main.next-output-slice"),
-        Binding("question_mark", "help", "Help", id="main.help"),
+        Binding("N", "mismatch(-1)", "Prev Δ", show=False, id="main.previous-mismatch", tooltip="Move to the previous cell where the two paths differ"),
+        Binding("v", "cycle_view", "View", id="main.cycle-view", tooltip="Cycle the output grid: quantized q, float q, Δ in LSB, float value"),
+        Binding("t", "toggle_keep_real", "Keep ints/reals", id="main.toggle-keep-real", tooltip="Switch what input and weight edits keep: the integers or the real values"),
+        Binding("left_square_bracket", "in_channel(-1)", "Prev channel", show=False, id="main.previous-channel", tooltip="Show the previous input channel"),
+        Binding("right_square_bracket", "in_channel(1)", "Channel ±", key_display="[ ]", id="main.next-channel", tooltip="Show the next input channel"),
+        Binding("left_curly_bracket", "output_slice(-1)", "Prev out slice", show=False, id="main.previous-output-slice", tooltip="Show the previous output channel, then batch"),
+        Binding("right_curly_bracket", "output_slice(1)", "Out ch ±", key_display="{ }", id="main.next-output-slice", tooltip="Show the next output channel, then batch"),
+        Binding("question_mark", "help", "Help", id="main.help", tooltip="List every key"),
     ]
 
     view: reactive[OutputView] = reactive(OutputView.QUANTIZED, init=False)

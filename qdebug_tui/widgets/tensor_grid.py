@@ -110,7 +110,10 @@ class TensorGrid(ScrollView, can_focus=True):
             self.refresh_line(int(row_index) + 1)
 
     def set_highlight(self, mask: np.ndarray | None) -> None:
-        """Highlight the cells where ``mask`` is True, for example an output cell's receptive field."""
+        """Highlight the cells where ``mask`` is True and scroll them into view.
+
+        An example is the receptive field of the selected output cell in the input grid.
+        """
         if mask is None and self._highlight is None:
             return
         if mask is not None and self._highlight is not None and np.array_equal(mask, self._highlight):
@@ -118,6 +121,10 @@ class TensorGrid(ScrollView, can_focus=True):
         self._highlight = mask
         self._highlight_version += 1
         self.refresh()
+        if mask is not None and mask.any():
+            rows = np.flatnonzero(mask.any(axis=1))
+            columns = np.flatnonzero(mask.any(axis=0))
+            self.scroll_to_cells(int(rows[0]), int(rows[-1]), int(columns[0]), int(columns[-1]))
 
     @property
     def highlight(self) -> np.ndarray | None:
@@ -161,19 +168,26 @@ class TensorGrid(ScrollView, can_focus=True):
 
     def _scroll_to_cursor(self) -> None:
         row, column = self.cursor
+        self.scroll_to_cells(row, row, column, column)
+
+    def scroll_to_cells(self, first_row: int, last_row: int, first_column: int, last_column: int) -> None:
+        """Scroll the least distance that shows the given block of cells, whole cells at the left edge."""
         scroll_x, scroll_y = self.scroll_offset
         visible_rows = self._visible_rows()
-        if row < scroll_y:
-            scroll_y = row
-        elif row >= scroll_y + visible_rows:
-            scroll_y = row - visible_rows + 1
-        left = column * self.cell_width
-        right = left + self.cell_width
+        if first_row < scroll_y:
+            scroll_y = first_row
+        elif last_row >= scroll_y + visible_rows:
+            fits = last_row - first_row < visible_rows
+            scroll_y = last_row - visible_rows + 1 if fits else first_row
+        cell_width = self.cell_width
+        left = first_column * cell_width
+        right = (last_column + 1) * cell_width
         visible_width = self._visible_cells_width()
         if left < scroll_x:
             scroll_x = left
         elif right > scroll_x + visible_width:
-            scroll_x = right - visible_width
+            # Round up to a cell boundary so that the leftmost cell is never cut.
+            scroll_x = min(-(-(right - visible_width) // cell_width) * cell_width, left)
         self.scroll_to(scroll_x, scroll_y, animate=False, immediate=True)
 
     def action_move_cursor(self, rows: int, columns: int) -> None:
