@@ -17,7 +17,9 @@ from qdebug_tui.app import QDebugApp
 from qdebug_tui.backends import load_torch_backend
 from qdebug_tui.output_view import OutputView
 from qdebug_tui.screens.help import HelpScreen
+from qdebug_tui.screens.main import MainScreen
 from qdebug_tui.slicing import output_index
+from recorded_backend import RecordedKernelBackend
 
 
 def text_of(app: QDebugApp, selector: str) -> str:
@@ -365,9 +367,16 @@ async def test_command_palette_runs_action():
         await wait_for_evaluation(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"cycle output view")
-        await wait_until(pilot, lambda: "Cycle output view" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt) if app.screen.query("CommandList") and app.screen.query("CommandList").first().option_count else False, "the palette hit")
+
+        def first_hit() -> str:
+            lists = app.screen.query("CommandList")
+            if not lists or lists.first().option_count == 0:
+                return ""
+            return str(lists.first().get_option_at_index(0).prompt)
+
+        await wait_until(pilot, lambda: "Cycle output view" in first_hit(), "the palette hit")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "MainScreen", "the palette to close")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the palette to close")
         await wait_until(pilot, lambda: app.screen.view is OutputView.FLOAT, "the view to change")
 
 
@@ -391,3 +400,27 @@ async def test_large_grid_scrolls_and_finds_mismatch(large_path):
         index = output_index(app.screen.scenario, app.screen.position, *grid.cursor)
         assert diff[index] != 0
         assert f"oc={index[1]} of 64" in text_of(app, "#output-title")
+
+
+async def test_recompute_failure_shown_in_output_pane():
+    class BrokenQuantize(RecordedKernelBackend):
+        def quantize_output(self, real, output):
+            raise ValueError("quantize failed on purpose")
+
+    reference_drawn = threading.Event()
+
+    def load_after_reference():
+        reference_drawn.wait(timeout=120)
+        return BrokenQuantize()
+
+    app = QDebugApp(SEED, backend_loader=load_after_reference)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.screen.results is not None, "the exact reference")
+        reference_drawn.set()
+        error = app.query_one("#kernel-error")
+        await wait_until(pilot, lambda: error.display, "the recompute error")
+        assert "recompute failed: ValueError: quantize failed on purpose" in str(error.content)
+        # The exact reference computed before torch loaded stays on screen.
+        assert cell_text(app.query_one("#output-grid"), 0, 0).strip() == "0"
+        await pilot.press("v")
+        assert app.is_running

@@ -20,7 +20,7 @@ GRID_MARKS = (
 class HelpScreen(ModalScreen[None]):
     """Lists each key with its description and binding id, for remapping.
 
-    A binding's tooltip is its full description; the footer shows the shorter description.
+    A binding's tooltip is its full description, and the footer shows its short one.
     """
 
     BINDINGS = [
