@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
+from qdebug_tui.output_view import Results
 from qdebug_tui.widgets.tensor_grid import TensorGrid
 
 # Upper bound on polling rounds. Each round yields to the app for up to 50 ms, so the bound
@@ -34,10 +35,19 @@ async def wait_for_evaluation(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-async def wait_for_recompute(pilot: Pilot, previous) -> None:
-    """Wait for results other than ``previous``: the debounce timer and the worker have run."""
+async def wait_for_recompute(pilot: Pilot, condition: Callable[[Results], bool], description: str) -> None:
+    """Wait until the evaluated results on screen satisfy ``condition``, then for the workers.
+
+    Typing "0.125" passes through "0.1" and "0.12", and a slow machine may compute those
+    first, so the condition names the scenario the test waits for.
+    """
     screen = pilot.app.screen
-    await wait_until(pilot, lambda: screen.results is not previous and screen.results.evaluation is not None, "a recompute")
+
+    def done() -> bool:
+        results = screen.results
+        return results is not None and results.evaluation is not None and condition(results)
+
+    await wait_until(pilot, done, description)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

@@ -71,10 +71,8 @@ async def test_output_zero_point_128_gives_103():
     app = QDebugApp(SEED)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_evaluation(pilot)
-        before = app.screen.results
         await type_into(pilot, "output-zero-point", "128")
-        await wait_until(pilot, lambda: app.screen.scenario.output.zero_point == 128, "the edit to reach the scenario")
-        await wait_for_recompute(pilot, before)
+        await wait_for_recompute(pilot, lambda results: results.scenario.output.zero_point == 128, "zero point 128")
 
         evaluation = app.screen.results.evaluation
         assert evaluation.scenario.output.zero_point == 128
@@ -90,7 +88,6 @@ async def test_invalid_zero_point_keeps_result():
     app = QDebugApp(SEED)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_evaluation(pilot)
-        before = app.screen.results
         await type_into(pilot, "output-zero-point", "300")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -112,7 +109,7 @@ async def test_invalid_zero_point_keeps_result():
 
         field.value = ""
         await pilot.press("5")
-        await wait_for_recompute(pilot, before)
+        await wait_for_recompute(pilot, lambda results: results.scenario.output.zero_point == 5, "zero point 5")
         assert not field.has_class("-invalid")
         assert not app.query_one("#qparam-problems").display
         assert app.screen.results.evaluation.scenario.output.zero_point == 5
@@ -209,10 +206,9 @@ async def test_per_channel_scale_edit(multi_channel_path):
     app = QDebugApp(multi_channel_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_evaluation(pilot)
-        before = app.screen.results
         await pilot.press("right_curly_bracket", "right_curly_bracket")
         await type_into(pilot, "weight-scale", "0.125")
-        await wait_for_recompute(pilot, before)
+        await wait_for_recompute(pilot, lambda results: results.scenario.weight.qparams.scales[2] == 0.125, "scale 0.125")
         assert app.screen.results.scenario.weight.qparams.scales == (1.0, 1.0, 0.125, 0.25)
 
 
@@ -263,9 +259,8 @@ async def test_kernel_error_shown_in_output_pane():
     app = QDebugApp(SEED)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_evaluation(pilot)
-        before = app.screen.results
         app.query_one("#engine", Select).value = "onednn"
-        await wait_for_recompute(pilot, before)
+        await wait_for_recompute(pilot, lambda results: results.scenario.engine == "onednn", "the onednn run")
         error = app.query_one("#kernel-error")
         assert error.display
         assert "quantized path failed" in str(error.content)
@@ -273,9 +268,8 @@ async def test_kernel_error_shown_in_output_pane():
         assert cell_text(app.query_one("#output-grid"), 0, 0).strip() == "-"
         assert "quantized path failed" in text_of(app, "#summary")
 
-        before = app.screen.results
         app.query_one("#engine", Select).value = "fbgemm"
-        await wait_for_recompute(pilot, before)
+        await wait_for_recompute(pilot, lambda results: results.scenario.engine == "fbgemm", "the fbgemm run")
         assert not app.query_one("#kernel-error").display
 
 
@@ -326,9 +320,8 @@ async def test_keep_real_values_requantizes(linear_real_path):
         await pilot.press("t")
         assert "keep real values" in str(app.query_one("#edit-mode").content)
 
-        before = app.screen.results
         await type_into(pilot, "input-scale", "0.2")
-        await wait_for_recompute(pilot, before)
+        await wait_for_recompute(pilot, lambda results: results.scenario.input.qparams.scales == (0.2,), "scale 0.2")
         requantized = app.screen.scenario.input.q
         # 0.5 / 0.2 + 10 = 12.5 and -0.5 / 0.2 + 10 = 7.5 are ties that round to even.
         assert requantized.tolist() == [[12, 15, 8, 20]]
@@ -337,9 +330,8 @@ async def test_keep_real_values_requantizes(linear_real_path):
 
         app.query_one("#output-grid").focus()
         await pilot.press("t")
-        before = app.screen.results
         await type_into(pilot, "input-scale", "0.3")
-        await wait_for_recompute(pilot, before)
+        await wait_for_recompute(pilot, lambda results: results.scenario.input.qparams.scales == (0.3,), "scale 0.3")
         assert app.screen.scenario.input.q.tolist() == [[12, 15, 8, 20]]
 
 
