@@ -141,16 +141,16 @@ def _conv_shape_problems(layer, input_shape, weight_shape, bias_shape) -> list[t
     if bias_shape is not None and bias_shape != (out_channels,):
         problems.append(("bias", list(bias_shape), f"a bias of shape [{out_channels}] (one per output channel)"))
 
-    for d in range(dims):
-        length = input_shape[2 + d]
-        span = layer.dilation[d] * (weight_shape[2 + d] - 1) + 1
-        if length + 2 * layer.padding[d] < span:
-            problems.append((
-                "input",
-                list(input_shape),
-                f"spatial dimension {d} is {length} + 2 * padding {layer.padding[d]}, smaller than the "
-                f"dilated kernel ({span}): the output would have no cells; use a larger input or more padding",
-            ))
+    spans = [layer.dilation[d] * (weight_shape[2 + d] - 1) + 1 for d in range(dims)]
+    padded = [input_shape[2 + d] + 2 * layer.padding[d] for d in range(dims)]
+    too_small = [d for d in range(dims) if padded[d] < spans[d]]
+    if too_small:
+        problems.append((
+            "input",
+            list(input_shape),
+            f"the padded input {padded} is smaller than the dilated kernel {spans} in spatial dimension "
+            f"{', '.join(map(str, too_small))}, so the output would have no cells; use a larger input or more padding",
+        ))
     return problems
 
 

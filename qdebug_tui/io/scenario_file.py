@@ -137,6 +137,10 @@ def _is_integer(value: object) -> bool:
     return isinstance(value, float) and math.isfinite(value) and value.is_integer()
 
 
+def _count(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
+
+
 class _Reader:
     """Walks a parsed scenario document, collecting problems and building the model."""
 
@@ -423,7 +427,7 @@ class _Reader:
         fractional = values != np.floor(values)
         if fractional.any():
             index = tuple(int(i) for i in np.argwhere(fractional)[0])
-            self.problem(self.element_path(path, index, source), float(values[index]), f"expected an integer; {int(fractional.sum())} values have a fractional part (use \"real\" for real values)")
+            self.problem(self.element_path(path, index, source), float(values[index]), f"expected an integer; {_count(int(fractional.sum()), 'value has', 'values have')} a fractional part (use \"real\" for real values)")
             return None
         outside = ~dtype.contains(values)
         if outside.any():
@@ -431,7 +435,7 @@ class _Reader:
             self.problem(
                 self.element_path(path, index, source),
                 int(values[index]),
-                f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}; {int(outside.sum())} values are outside",
+                f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}; {_count(int(outside.sum()), 'value is', 'values are')} outside",
             )
             return None
         return values.astype(np.int64)
