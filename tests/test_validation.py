@@ -312,7 +312,7 @@ def test_csv_size_differs_from_shape(seed_document, tmp_path):
     (tmp_path / "x.csv").write_text("1,2,3\n4,5,6\n")
     problem = only_problem(file_document(seed_document, {"file": "x.csv", "shape": [1, 1, 5, 5]}), tmp_path)
     assert problem.path == "input.q.shape"
-    assert "holds 6 numbers" in problem.expected
+    assert "contains 6 numbers" in problem.expected
     assert "needs 25" in problem.expected
 
 

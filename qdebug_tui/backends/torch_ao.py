@@ -1,4 +1,4 @@
-"""The real kernels: ``torch.ao.nn.quantized`` modules on the CPU.
+"""The real kernels: the ``quantized::`` ops behind ``torch.ao.nn.quantized``, on the CPU.
 
 This is the only module in qdebug that touches torch's quantized API (quint8 and qint8
 tensors, quantized modules, ``torch.backends.quantized``). torch 2.13 deprecates that API and
@@ -22,9 +22,9 @@ import torch  # noqa: E402  (after the filter, so that the first warning is caug
 # torch.backends.quantized.engine is process-wide, so runs are serialised.
 _ENGINE_LOCK = threading.Lock()
 
-# kind: (prepack op, run op, run op with fused ReLU). These are the ops that
-# torch.ao.nn.quantized.Conv2d, ConvReLU2d, Linear and LinearReLU call in forward(); calling
-# them directly skips the modules' constructors, which prepack a placeholder weight first.
+# kind: (prepack op, run op, run op with fused ReLU). torch.ao.nn.quantized.Conv2d, ConvReLU2d,
+# Linear and LinearReLU call these ops in forward(). Calling them directly skips the modules'
+# constructors, which prepack a placeholder weight first and double the cost of a run.
 _OPS = {
     "conv2d": ("conv2d_prepack", "conv2d", "conv2d_relu"),
     "linear": ("linear_prepack", "linear", "linear_relu"),

@@ -53,8 +53,8 @@ class Layer:
 class Tap:
     """One term of an output cell's sum: which input element meets which weight element.
 
-    ``input_index`` is None when the tap falls on padding, where the input holds its zero
-    point in quantized kernels that pad with it.
+    ``input_index`` is None when the tap falls on padding, where quantized kernels that pad
+    with the input zero point read that value.
     """
 
     input_index: tuple[int, ...] | None

@@ -20,7 +20,7 @@ from qdebug_tui.core.scenario import Scenario
 class SliceChoice:
     """Which 2-D slice to show: batch item, output channel, input channel within the group.
 
-    For linear layers ``batch`` holds the leading batch indices (all dimensions before the last
+    For linear layers ``batch`` contains the leading batch indices (all dimensions before the last
     two) and the channels are unused.
     """
 

@@ -2,7 +2,7 @@
 
 Loading never runs code from the file: JSON is parsed with :mod:`json`, tensor files are CSV
 text or .npy arrays read without pickle. Every mistake becomes a :class:`Problem` that names
-the JSON path of the field, the value and what is allowed; all problems found are raised
+the JSON path of the field, the value and what is allowed. All problems found are raised
 together in one :class:`ScenarioError`. The format is documented in docs/scenario-format.md.
 """
 
@@ -405,13 +405,13 @@ class _Reader:
         if ("q" in obj) == ("real" in obj):
             self.problem(path, "both" if "q" in obj else "neither", 'give exactly one of "q" (integers) or "real" (real values, quantized on load)')
             return None
-        holds = "q" if "q" in obj else "real"
-        values, source = self.tensor(obj[holds], f"{path}.{holds}", holds)
+        content = "q" if "q" in obj else "real"
+        values, source = self.tensor(obj[content], f"{path}.{content}", content)
         if values is None:
             self.qparams(obj, path, dtype, is_weight, None)
             return None
         qparams = self.qparams(obj, path, dtype, is_weight, values.shape[0] if values.ndim else 1)
-        if holds == "q":
+        if content == "q":
             q = self.integers(values, f"{path}.q", dtype, source)
             real = None
         else:
@@ -454,17 +454,17 @@ class _Reader:
             return None
         return BiasTensor(values.astype(np.float32), source)
 
-    def tensor(self, value: object, path: str, holds: str) -> tuple[np.ndarray | None, TensorSource]:
+    def tensor(self, value: object, path: str, content: str) -> tuple[np.ndarray | None, TensorSource]:
         """Read a nested list or a file reference as float64; None after a problem."""
         try:
             if isinstance(value, list):
-                return self.nested_list(value, path), TensorSource("inline", holds)
+                return self.nested_list(value, path), TensorSource("inline", content)
             if isinstance(value, dict):
-                return self.file_tensor(value, path, holds)
+                return self.file_tensor(value, path, content)
             self.problem(path, value, 'expected a nested list of numbers or {"file": "name.npy"} / {"file": "name.csv", "shape": [...]}')
         except _StopReading:
             pass
-        return None, TensorSource("inline", holds)
+        return None, TensorSource("inline", content)
 
     def nested_list(self, value: list, path: str) -> np.ndarray:
         shape = []
@@ -504,7 +504,7 @@ class _Reader:
         for i, child in enumerate(node):
             self.walk(child, shape, depth + 1, f"{path}[{i}]", flat)
 
-    def file_tensor(self, obj: dict, path: str, holds: str) -> tuple[np.ndarray | None, TensorSource]:
+    def file_tensor(self, obj: dict, path: str, content: str) -> tuple[np.ndarray | None, TensorSource]:
         self.check_keys(obj, path, ("file",), ("file", "shape"))
         name = obj.get("file")
         if not isinstance(name, str) or not name:
@@ -527,13 +527,13 @@ class _Reader:
         except TensorFileError as error:
             self.problem(f"{path}.file", name, str(error))
             raise _StopReading from None
-        source = TensorSource(suffix[1:], holds, name, shape)
+        source = TensorSource(suffix[1:], content, name, shape)
         if shape is not None:
             if values.size != element_count(shape):
                 self.problem(
                     f"{path}.shape",
                     list(shape),
-                    f"{name} holds {values.size} numbers (shape {list(values.shape)}) but this shape needs {element_count(shape)}",
+                    f"{name} contains {values.size} numbers (shape {list(values.shape)}) but this shape needs {element_count(shape)}",
                 )
                 raise _StopReading
             values = values.reshape(shape)

@@ -99,11 +99,11 @@ def _quantized_tensor_doc(scenario: Scenario, tensor: QuantizedTensor, field: st
         doc.update(scale=list(qparams.scales), zero_point=list(qparams.zero_points), axis=qparams.axis)
     else:
         doc.update(scale=qparams.scales[0], zero_point=qparams.zero_points[0])
-    if tensor.source.holds == "real" and tensor.real is not None and _real_still_quantizes_to_q(tensor):
+    if tensor.source.content == "real" and tensor.real is not None and _real_still_quantizes_to_q(tensor):
         doc["real"] = _values_doc(scenario, tensor.real, tensor.source, f"{field}.real", path, notes, as_int=False)
     else:
         source = tensor.source
-        if source.holds != "q":
+        if source.content != "q":
             source = TensorSource("edited", "q")
         doc["q"] = _values_doc(scenario, tensor.q, source, f"{field}.q", path, notes, as_int=True)
     return doc

@@ -6,7 +6,7 @@ For output cell ``o`` with reduction taps ``k``::
     y[o]    = (s_x · s_w[oc] · acc[o] + bias[oc]) / s_o           exact rational arithmetic
     q[o]    = clamp(rne(y[o]) + z_o, lo, qmax)                    lo = z_o with fused ReLU, else qmin
 
-Padding holds the input zero point, so a padded tap contributes 0. Scales are the float64
+Padding contains the input zero point, so a padded tap contributes 0. Scales are the float64
 values in the scenario and the bias is its float32 value; no intermediate is rounded, and ties
 go to even. This is the number every backend approximates; the emulators explain each
 backend's departure from it.
