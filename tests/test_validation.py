@@ -385,3 +385,10 @@ def test_report_on_folder(tmp_path):
     result = run_qdebug("report", str(tmp_path))
     assert result.returncode == 2
     assert "folder" in result.stderr
+
+
+def test_bias_beyond_float32_rejected(seed_document):
+    seed_document["bias"] = [1e39]
+    problem = only_problem(seed_document)
+    assert problem.path == "bias[0]"
+    assert "float32" in problem.expected

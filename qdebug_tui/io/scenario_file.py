@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qdebug_tui.core.dtypes import DTYPES, QINT8, QUINT8, QDtype
+from qdebug_tui.core.dtypes import DTYPES, INT32_MAX, QINT8, QUINT8, QDtype
 from qdebug_tui.core.layers import LAYER_KINDS, Layer, output_shape, shape_problems
 from qdebug_tui.core.scenario import (
     ENGINES,
@@ -210,6 +210,10 @@ class _Reader:
         cells = element_count(output_shape(layer, input_tensor.shape, weight.shape))
         if cells > self.max_elements:
             self.problem("output", cells, self.size_limit_text("output cells"))
+        if layer.is_conv:
+            padded = input_tensor.shape[:2] + tuple(size + 2 * pad for size, pad in zip(input_tensor.shape[2:], layer.padding))
+            if element_count(padded) > self.max_elements:
+                self.problem("layer.padding", list(layer.padding), self.size_limit_text("elements in the padded input"))
 
     # Generic fields ------------------------------------------------------------------------
 
@@ -252,12 +256,12 @@ class _Reader:
             self.problem(where, value, f"expected one of {listed}{hint}")
         return value if value in allowed else allowed[0]
 
-    def integer(self, value: object, path: str, minimum: int) -> int:
+    def integer(self, value: object, path: str, minimum: int, maximum: int = INT32_MAX) -> int:
         if not _is_integer(value):
             self.problem(path, value, f"expected an integer ≥ {minimum}, not {_type_name(value)}")
             return minimum
-        if value < minimum:
-            self.problem(path, value, f"expected an integer ≥ {minimum}")
+        if not minimum <= value <= maximum:
+            self.problem(path, value, f"expected an integer in [{minimum}, {maximum}]")
             return minimum
         return int(value)
 
@@ -277,7 +281,7 @@ class _Reader:
         if "kind" not in obj:
             self.problem(f"{path}.kind", "missing", f"this field is required; one of {', '.join(LAYER_KINDS)}")
             return None
-        if kind not in LAYER_KINDS:
+        if not isinstance(kind, str) or kind not in LAYER_KINDS:
             self.problem(f"{path}.kind", kind, f"expected one of {', '.join(repr(k) for k in LAYER_KINDS)}")
             return None
         dims = LAYER_KINDS[kind]
@@ -317,17 +321,21 @@ class _Reader:
         if not _is_number(value):
             self.problem(path, value, f"expected a number > 0, not {_type_name(value)}")
             return 1.0
-        value = float(value)
-        if not math.isfinite(value):
+        number = float(value)
+        if not math.isfinite(number):
             self.problem(path, value, "expected a finite number > 0")
-            return 1.0
-        if value <= 0:
+        elif number <= 0:
             self.problem(path, value, "expected a number > 0; the scale is the real size of one quantization step")
-            return 1.0
-        if value < _FLOAT32_MIN_NORMAL or value > _FLOAT32_MAX:
-            self.problem(path, value, f"expected a scale within float32's normal range [{_FLOAT32_MIN_NORMAL:.3g}, {_FLOAT32_MAX:.3g}]; kernels compute with float32 scales")
-            return 1.0
-        return value
+        elif number < _FLOAT32_MIN_NORMAL or number > _FLOAT32_MAX:
+            self.problem(
+                path,
+                value,
+                f"expected a scale within float32's normal range [{_FLOAT32_MIN_NORMAL:.3g}, {_FLOAT32_MAX:.3g}]; "
+                "kernels compute with float32 scales",
+            )
+        else:
+            return number
+        return 1.0
 
     def zero_point(self, value: object, path: str, dtype: QDtype) -> int:
         if not _is_integer(value):
@@ -415,6 +423,8 @@ class _Reader:
             q = self.integers(values, f"{path}.q", dtype, source)
             real = None
         else:
+            if not self.fits_float32(values, f"{path}.real", source):
+                return None
             scales = qparams.broadcast(qparams.scale_array(), values.ndim)
             zero_points = qparams.broadcast(qparams.zero_point_array(), values.ndim)
             real = values.astype(np.float32)
@@ -450,9 +460,18 @@ class _Reader:
         if value is None:
             return None
         values, source = self.tensor(value, path, "real")
-        if values is None:
+        if values is None or not self.fits_float32(values, path, source):
             return None
         return BiasTensor(values.astype(np.float32), source)
+
+    def fits_float32(self, values: np.ndarray, path: str, source: TensorSource) -> bool:
+        """Check that real values stay finite in float32, the dtype the float path uses."""
+        outside = np.abs(values) > _FLOAT32_MAX
+        if not outside.any():
+            return True
+        index = tuple(int(i) for i in np.argwhere(outside)[0])
+        self.problem(self.element_path(path, index, source), float(values[index]), f"expected a real value within float32's range, ±{_FLOAT32_MAX:.4g}")
+        return False
 
     def tensor(self, value: object, path: str, content: str) -> tuple[np.ndarray | None, TensorSource]:
         """Read a nested list or a file reference as float64; None after a problem."""

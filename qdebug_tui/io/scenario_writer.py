@@ -63,7 +63,7 @@ def save_scenario(scenario: Scenario, path: str | os.PathLike) -> list[str]:
     notes: list[str] = []
     document = scenario_document(scenario, path, notes)
     text = json.dumps(document, indent=2) + "\n"
-    atomic_write_bytes(path, _compact_inner_lists(text).encode("utf-8"))
+    atomic_write_bytes(path, compact_inner_lists(text).encode("utf-8"))
     return notes
 
 
@@ -147,6 +147,6 @@ def _relative(target: Path, folder: Path) -> str:
         return str(target)
 
 
-def _compact_inner_lists(text: str) -> str:
+def compact_inner_lists(text: str) -> str:
     """Put each innermost list of numbers on one line, so that a 5×5 grid reads as five rows."""
     return _INNER_LIST.sub(lambda match: "[" + ", ".join(part.strip() for part in match.group(1).split(",")) + "]", text)
