@@ -22,11 +22,17 @@ import torch  # noqa: E402  (after the filter, so that the first warning is caug
 # torch.backends.quantized.engine is process-wide, so runs are serialised.
 _ENGINE_LOCK = threading.Lock()
 
-# kind: (prepack op, run op, run op with fused ReLU). torch.ao.nn.quantized.Conv2d, ConvReLU2d,
-# Linear and LinearReLU call these ops in forward(). Calling them directly skips the modules'
-# constructors, which prepack a placeholder weight first and double the cost of a run.
+# kind: (prepack op, run op, run op with fused ReLU). torch.ao.nn.quantized's Conv1d/2d/3d,
+# ConvTranspose1d/2d/3d and Linear, and the fused ConvReLU and LinearReLU modules, call these
+# ops in forward(). Calling them directly skips the modules' constructors, which prepack a
+# placeholder weight first and double the cost of a run. Transposed convs have no fused ReLU.
 _OPS = {
+    "conv1d": ("conv1d_prepack", "conv1d", "conv1d_relu"),
     "conv2d": ("conv2d_prepack", "conv2d", "conv2d_relu"),
+    "conv3d": ("conv3d_prepack", "conv3d", "conv3d_relu"),
+    "conv_transpose1d": ("conv_transpose1d_prepack", "conv_transpose1d", None),
+    "conv_transpose2d": ("conv_transpose2d_prepack", "conv_transpose2d", None),
+    "conv_transpose3d": ("conv_transpose3d_prepack", "conv_transpose3d", None),
     "linear": ("linear_prepack", "linear", "linear_relu"),
 }
 
@@ -99,7 +105,11 @@ def _run_ops(scenario: Scenario) -> torch.Tensor:
     run = getattr(torch.ops.quantized, relu_name if layer.relu else run_name)
     weight = _weight_tensor(scenario)
     bias = None if scenario.bias is None else torch.from_numpy(scenario.bias.values.astype(np.float32))
-    if layer.is_conv:
+    if layer.is_transposed:
+        packed = prepack(
+            weight, bias, list(layer.stride), list(layer.padding), list(layer.output_padding), list(layer.dilation), layer.groups
+        )
+    elif layer.is_conv:
         packed = prepack(weight, bias, list(layer.stride), list(layer.padding), list(layer.dilation), layer.groups)
     else:
         packed = prepack(weight, bias)

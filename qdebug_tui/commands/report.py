@@ -7,6 +7,7 @@ import json
 import math
 
 import numpy as np
+from rich.columns import Columns
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -41,9 +42,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument(
         "--slice",
-        metavar="N,OC[,IC]",
+        metavar="N,OC[,IC[,D]]",
         help="2-D slice to show: batch item N, output channel OC, input channel IC of its group "
-        "(default 0,0,0); for linear layers, the leading batch indices",
+        "and, for conv3d, output depth D (default 0,0,0,0); for linear layers, the leading batch indices",
     )
     parser.add_argument("--fail-on-mismatch", action="store_true", help="exit with status 1 when any cell differs")
 
@@ -74,9 +75,12 @@ def _slice_choice(scenario: Scenario, text: str | None) -> SliceChoice:
         return SliceChoice()
     numbers = parse_int_list(text, "--slice")
     if scenario.layer.is_conv:
-        if len(numbers) not in (2, 3):
-            raise InvalidInput(f"--slice {text!r} is invalid; a conv layer takes N,OC or N,OC,IC")
-        choice = SliceChoice((numbers[0],), numbers[1], numbers[2] if len(numbers) == 3 else 0)
+        longest = 4 if scenario.layer.spatial_dims == 3 else 3
+        if not 2 <= len(numbers) <= longest:
+            form = "N,OC[,IC[,D]]" if longest == 4 else "N,OC[,IC]"
+            raise InvalidInput(f"--slice {text!r} is invalid; a {scenario.layer.kind} layer takes {form}")
+        padded = (*numbers, 0, 0)
+        choice = SliceChoice((numbers[0],), numbers[1], padded[2], padded[3] if len(numbers) == 4 else 0)
     else:
         choice = SliceChoice(numbers)
     problems = slice_problems(scenario, choice)
@@ -172,10 +176,11 @@ def _header(evaluation: Evaluation, slices: TensorSlices) -> Table:
 
 def _slice_text(scenario: Scenario, slices: TensorSlices) -> str:
     if scenario.layer.is_conv:
+        weight_names = ("ic", "oc", "kd") if scenario.layer.is_transposed else ("oc", "ic", "kd")
         return (
-            f"input {describe(scenario.input.shape, slices.input, ('n', 'c'))}, "
-            f"weight {describe(scenario.weight.shape, slices.weight, ('oc', 'ic'))}, "
-            f"output {describe(scenario.output_shape, slices.output, ('n', 'c'))}"
+            f"input {describe(scenario.input.shape, slices.input, ('n', 'c', 'd'))}, "
+            f"weight {describe(scenario.weight.shape, slices.weight, weight_names)}, "
+            f"output {describe(scenario.output_shape, slices.output, ('n', 'c', 'd'))}"
         )
     return "all" if not slices.output else f"batch {list(slices.output)}"
 
@@ -183,7 +188,7 @@ def _slice_text(scenario: Scenario, slices: TensorSlices) -> str:
 def _qparams_text(tensor, slices_weight: tuple[int, ...] = ()) -> str:
     qparams = tensor.qparams
     if qparams.per_channel:
-        channel = slices_weight[0] if slices_weight else 0
+        channel = slices_weight[tensor.qparams.axis] if len(slices_weight) > tensor.qparams.axis else 0
         return f"scale {qparams.scales[channel]:g}, zero_point {qparams.zero_points[channel]} (channel {channel})"
     return f"scale {qparams.scales[0]:g}, zero_point {qparams.zero_points[0]}"
 
@@ -210,12 +215,9 @@ def _output_grids(evaluation: Evaluation, slices: TensorSlices) -> list[Table]:
     return grids
 
 
-def _grid_row(grids: list[Table]) -> Table:
-    row = Table.grid(padding=(0, 4))
-    for _ in grids:
-        row.add_column(vertical="top")
-    row.add_row(*grids)
-    return row
+def _grid_row(grids: list[Table]) -> Columns:
+    """Lay grids side by side, wrapping to the next line where the terminal is too narrow."""
+    return Columns(grids, padding=(0, 4))
 
 
 def _summary(evaluation: Evaluation) -> Text:
@@ -241,8 +243,9 @@ def _mismatch_list(evaluation: Evaluation) -> Table | Text:
             return Text("The float path and the quantized path agree on every cell.")
         return Text("No comparison: the quantized path did not run.")
     table = Table(title="mismatched cells", box=None, header_style="bold", padding=(0, 2))
-    for column in ("index", "float path", "quantized path", "Δ (LSB)", "exact reference", "float value"):
-        table.add_column(column, justify="right")
+    table.add_column("index", justify="left", no_wrap=True)
+    for column in ("float path", "quantized", "Δ LSB", "exact", "float value"):
+        table.add_column(column, justify="right", no_wrap=True)
     float_q, quantized_q = evaluation.float_path.q, evaluation.quantized.q
     for index in indices[:MAX_LISTED_MISMATCHES]:
         table.add_row(

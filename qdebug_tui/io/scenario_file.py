@@ -288,14 +288,20 @@ class _Reader:
         if dims == 0:
             self.check_keys(obj, path, ("kind",), ("kind", "relu"))
             return Layer(kind, relu=self.boolean(obj, "relu", path))
-        self.check_keys(obj, path, ("kind",), ("kind", "stride", "padding", "dilation", "groups", "relu"))
+        transposed = kind.startswith("conv_transpose")
+        allowed = ("kind", "stride", "padding", "dilation", "groups", "relu") + (("output_padding",) if transposed else ())
+        self.check_keys(obj, path, ("kind",), allowed)
+        relu = self.boolean(obj, "relu", path)
+        if transposed and relu:
+            self.problem(f"{path}.relu", True, "expected false: PyTorch has no quantized transposed conv with fused ReLU")
         return Layer(
             kind,
             stride=self.per_dimension(obj, "stride", path, dims, 1, 1),
             padding=self.per_dimension(obj, "padding", path, dims, 0, 0),
             dilation=self.per_dimension(obj, "dilation", path, dims, 1, 1),
             groups=self.integer(obj["groups"], f"{path}.groups", 1) if "groups" in obj else 1,
-            relu=self.boolean(obj, "relu", path),
+            relu=relu,
+            output_padding=self.per_dimension(obj, "output_padding", path, dims, 0, 0),
         )
 
     def boolean(self, obj: dict, key: str, path: str) -> bool:
@@ -369,7 +375,8 @@ class _Reader:
         zero_point = self.zero_point(obj["zero_point"], f"{path}.zero_point", dtype) if "zero_point" in obj else 0
         return OutputQuant(dtype, scale, zero_point)
 
-    def qparams(self, obj: dict, path: str, dtype: QDtype, per_channel_allowed: bool, channels: int | None) -> QuantParams:
+    def qparams(self, obj: dict, path: str, dtype: QDtype, channel_axis: int | None, channels: int | None) -> QuantParams:
+        """Read scale and zero_point; ``channel_axis`` is None where only per-tensor is allowed."""
         scale_value = obj.get("scale", 1.0)
         zero_value = obj.get("zero_point", 0)
         per_channel = isinstance(scale_value, list) or isinstance(zero_value, list)
@@ -377,25 +384,24 @@ class _Reader:
             if "axis" in obj:
                 self.problem(f"{path}.axis", obj["axis"], "axis applies only to per-channel lists of scale and zero_point; remove it")
             return QuantParams((self.scale(scale_value, f"{path}.scale"),), (self.zero_point(zero_value, f"{path}.zero_point", dtype),))
-        if not per_channel_allowed:
+        if channel_axis is None:
             bad = "scale" if isinstance(scale_value, list) else "zero_point"
             self.problem(f"{path}.{bad}", obj[bad], "expected one number: activations are quantized per tensor")
             return QuantParams((1.0,), (0,))
-        axis = obj.get("axis", 0)
-        if axis != 0 or not _is_integer(axis):
-            self.problem(f"{path}.axis", axis, "expected 0, the output-channel axis that PyTorch's quantized conv and linear require")
-            axis = 0
-        scales = self.channel_list(scale_value, f"{path}.scale", channels, self.scale)
-        zero_points = self.channel_list(zero_value, f"{path}.zero_point", channels, lambda v, p: self.zero_point(v, p, dtype))
-        return QuantParams(tuple(scales), tuple(zero_points), int(axis))
+        axis = obj.get("axis", channel_axis)
+        if axis != channel_axis or not _is_integer(axis):
+            self.problem(f"{path}.axis", axis, f"expected {channel_axis}, the weight's output-channel axis for this layer kind")
+        scales = self.channel_list(scale_value, f"{path}.scale", channels, self.scale, channel_axis)
+        zero_points = self.channel_list(zero_value, f"{path}.zero_point", channels, lambda v, p: self.zero_point(v, p, dtype), channel_axis)
+        return QuantParams(tuple(scales), tuple(zero_points), channel_axis)
 
-    def channel_list(self, value: object, path: str, count: int | None, check) -> list:
+    def channel_list(self, value: object, path: str, count: int | None, check, axis: int) -> list:
         if not isinstance(value, list):
             return [check(value, path)] * (count or 1)
         if count is None:
             return [check(item, f"{path}[{i}]") for i, item in enumerate(value)]
         if len(value) != count:
-            self.problem(path, value, f"expected a list of {count} values, one per output channel (weight dimension 0 has {count})")
+            self.problem(path, value, f"expected a list of {count} values, one per output channel (weight dimension {axis} has {count})")
             return [check(value[0], f"{path}[0]") if value else 1] * count
         return [check(item, f"{path}[{i}]") for i, item in enumerate(value)]
 
@@ -415,10 +421,18 @@ class _Reader:
             return None
         content = "q" if "q" in obj else "real"
         values, source = self.tensor(obj[content], f"{path}.{content}", content)
+        channel_axis = (layer.weight_channel_axis if layer is not None else 0) if is_weight else None
         if values is None:
-            self.qparams(obj, path, dtype, is_weight, None)
+            self.qparams(obj, path, dtype, channel_axis, None)
             return None
-        qparams = self.qparams(obj, path, dtype, is_weight, values.shape[0] if values.ndim else 1)
+        channels = values.shape[channel_axis] if channel_axis is not None and values.ndim > channel_axis else None
+        qparams = self.qparams(obj, path, dtype, channel_axis, channels)
+        if qparams.per_channel and channels is None:
+            self.problem(f"{path}.scale", obj.get("scale"), f"per-channel lists need a weight with a dimension {channel_axis}")
+            return None
+        if qparams.per_channel and layer is not None and layer.is_transposed and layer.groups > 1:
+            self.problem(f"{path}.scale", obj.get("scale"), "expected one number: qdebug supports per-channel transposed conv weights only with groups 1")
+            return None
         if content == "q":
             q = self.integers(values, f"{path}.q", dtype, source)
             real = None

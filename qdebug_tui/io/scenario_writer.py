@@ -75,6 +75,8 @@ def scenario_document(scenario: Scenario, path: Path, notes: list[str]) -> dict:
         layer_doc.update(
             stride=list(layer.stride), padding=list(layer.padding), dilation=list(layer.dilation), groups=layer.groups
         )
+        if layer.is_transposed:
+            layer_doc["output_padding"] = list(layer.output_padding)
     layer_doc["relu"] = layer.relu
     document: dict = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": scenario.name}
     if scenario.description:
