@@ -14,11 +14,8 @@ import sys
 
 from qdebug_tui import __version__
 
-SUBCOMMANDS = ("report", "explain", "new")
+SUBCOMMANDS = ("report", "new")
 
-EXIT_OK = 0
-EXIT_FINDING = 1
-EXIT_INVALID = 2
 
 
 def build_parser() -> argparse.ArgumentParser:

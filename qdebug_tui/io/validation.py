@@ -47,17 +47,28 @@ def is_integer(value: object) -> bool:
 
 
 def validate_scale(value: object, path: str) -> float | Problem:
-    """Accept a finite scale > 0 in float32's normal range, as a float."""
+    """Accept a finite scale > 0 in float32's normal range, as a float.
+
+    A problem reports the value as given, so an integer 0 reads "0", not "0.0".
+    """
     if not is_number(value):
         return Problem(path, value, f"expected a number > 0, not {type_name(value)}")
-    value = float(value)
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
         return Problem(path, value, "expected a finite number > 0")
-    if value <= 0:
+    if number <= 0:
         return Problem(path, value, "expected a number > 0; the scale is the real size of one quantization step")
-    if value < FLOAT32_MIN_NORMAL or value > FLOAT32_MAX:
-        return Problem(path, value, f"expected a scale within float32's normal range [{FLOAT32_MIN_NORMAL:.3g}, {FLOAT32_MAX:.3g}]; kernels compute with float32 scales")
-    return value
+    if number < FLOAT32_MIN_NORMAL or number > FLOAT32_MAX:
+        return Problem(
+            path,
+            value,
+            f"expected a scale within float32's normal range [{FLOAT32_MIN_NORMAL:.3g}, {FLOAT32_MAX:.3g}]; "
+            "kernels compute with float32 scales",
+        )
+    return number
 
 
 def validate_zero_point(value: object, path: str, dtype: QDtype) -> int | Problem:
