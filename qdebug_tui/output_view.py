@@ -16,7 +16,8 @@ from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.evaluation import Evaluation
 from qdebug_tui.grid_data import GridSlice, difference_marks
 from qdebug_tui.numerics.reference import ReferenceResult
-from qdebug_tui.slicing import SlicePosition, output_matrix
+from qdebug_tui.core.slicing import SliceChoice
+from qdebug_tui.slicing import output_matrix
 
 
 class OutputView(Enum):
@@ -50,7 +51,7 @@ class Results:
         return None if self.evaluation is None else self.evaluation.quantized.error
 
 
-def output_slice(results: Results | None, scenario: Scenario, view: OutputView, position: SlicePosition) -> tuple[GridSlice, str]:
+def output_slice(results: Results | None, scenario: Scenario, view: OutputView, position: SliceChoice) -> tuple[GridSlice, str]:
     """Return the output grid's slice and a label naming what it shows."""
     shape = output_matrix(scenario, np.empty(scenario.output_shape, dtype=np.int8), position).shape
     if results is None:

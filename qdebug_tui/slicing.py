@@ -1,151 +1,155 @@
-"""The 2-D slice of each tensor on screen, and the map from output cells back to inputs.
+"""Navigation over the 2-D slices the screen shows, and the map from output cells to inputs.
 
-Conv tensors are (N, C, H, W): the input grid shows ``input[n, c]``, the weight grid the
-filter ``weight[oc, ic]`` and the output grid ``output[n, oc]``. Linear tensors are
-(*batch, features): the last two dimensions form the grid (one row for a 1-D tensor), the
-leading ones are flattened into one batch index, and the weight (out, in) is shown whole.
+:mod:`qdebug_tui.core.slicing` decides which slice of each tensor a :class:`SliceChoice`
+shows: conv2d grids show one channel, conv1d grids show channels × length per batch item,
+conv3d grids show one depth of one channel, and linear grids show the last two dimensions.
+This module adds what the screen needs on top: the full output index of a grid cell and
+back, the cells an output cell reads, and stepping through channels, batches and depths.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import replace
 
 import numpy as np
 
-from qdebug_tui.core.layers import group_of_channel, input_region
+from qdebug_tui.core.layers import out_channels, receptive_field
 from qdebug_tui.core.scenario import Scenario
+from qdebug_tui.core.slicing import SliceChoice, conv_slice_bounds, describe, matrix, tensor_slices
+
+INPUT_AXIS_NAMES = ("n", "c", "d")
+OUTPUT_AXIS_NAMES = ("n", "oc", "d")
+# Leading dimensions of a linear layer's input and output, before (rows, features).
+LINEAR_BATCH_NAMES = ("n", "b1", "b2", "b3", "b4")
 
 
-@dataclass(frozen=True)
-class SlicePosition:
-    """The slice on screen: batch index, input channel and output channel."""
-
-    batch: int = 0
-    in_channel: int = 0
-    out_channel: int = 0
+def channel_axis(scenario: Scenario) -> int:
+    """Return the output axis of channels: 1 for conv, the last for linear."""
+    return 1 if scenario.layer.is_conv else len(scenario.output_shape) - 1
 
 
-def as_batched_matrices(array: np.ndarray) -> np.ndarray:
-    """View a linear tensor (*batch, rows, features) as (batches, rows, features)."""
-    if array.ndim == 1:
-        return array.reshape(1, 1, -1)
-    return array.reshape(-1, array.shape[-2], array.shape[-1])
+def input_matrix(scenario: Scenario, values: np.ndarray, choice: SliceChoice) -> np.ndarray:
+    return matrix(values, tensor_slices(scenario, choice).input)
 
 
-def batch_count(scenario: Scenario) -> int:
-    if scenario.layer.is_conv:
-        return scenario.input.shape[0]
-    return as_batched_matrices(scenario.input.q).shape[0]
+def weight_matrix(scenario: Scenario, values: np.ndarray, choice: SliceChoice) -> np.ndarray:
+    return matrix(values, tensor_slices(scenario, choice).weight)
 
 
-def in_channel_count(scenario: Scenario) -> int:
-    """Return the input channels a conv has; a linear layer has one "channel", the whole input."""
-    return scenario.input.shape[1] if scenario.layer.is_conv else 1
+def output_matrix(scenario: Scenario, values: np.ndarray, choice: SliceChoice) -> np.ndarray:
+    return matrix(values, tensor_slices(scenario, choice).output)
 
 
-def out_channel_count(scenario: Scenario) -> int:
-    return scenario.weight.shape[0]
-
-
-def weight_in_channel(scenario: Scenario, position: SlicePosition) -> tuple[int, bool]:
-    """Return the filter's channel index for the selected input channel, and whether it is read.
-
-    With groups, output channel ``oc`` reads only the input channels of its group. For an
-    input channel of another group, the filter at ``in_channel mod channels_per_group`` is shown.
-    """
-    per_group = scenario.weight.shape[1]
-    group = group_of_channel(scenario.layer, scenario.weight.shape, position.out_channel)
-    index = position.in_channel - group * per_group
-    if 0 <= index < per_group:
-        return index, True
-    return position.in_channel % per_group, False
-
-
-def input_matrix(scenario: Scenario, values: np.ndarray, position: SlicePosition) -> np.ndarray:
-    """Return the input slice on screen from an input-shaped array."""
-    if scenario.layer.is_conv:
-        return values[position.batch, position.in_channel]
-    return as_batched_matrices(values)[position.batch]
-
-
-def weight_matrix(scenario: Scenario, values: np.ndarray, position: SlicePosition) -> np.ndarray:
-    """Return the weight slice on screen: one conv filter, or the whole linear weight."""
-    if scenario.layer.is_conv:
-        return values[position.out_channel, weight_in_channel(scenario, position)[0]]
-    return values
-
-
-def output_matrix(scenario: Scenario, values: np.ndarray, position: SlicePosition) -> np.ndarray:
-    """Return the output slice on screen from an output-shaped array."""
-    if scenario.layer.is_conv:
-        return values[position.batch, position.out_channel]
-    return as_batched_matrices(values)[position.batch]
-
-
-def output_index(scenario: Scenario, position: SlicePosition, row: int, column: int) -> tuple[int, ...]:
+def output_index(scenario: Scenario, choice: SliceChoice, row: int, column: int) -> tuple[int, ...]:
     """Return the full output index of a cell of the output grid."""
-    if scenario.layer.is_conv:
-        return (position.batch, position.out_channel, row, column)
-    shape = scenario.output_shape
-    if len(shape) == 1:
-        return (column,)
-    leading = np.unravel_index(position.batch, shape[:-2]) if len(shape) > 2 else ()
-    return (*(int(i) for i in leading), row, column)
+    leading = tensor_slices(scenario, choice).output
+    if len(scenario.output_shape) == len(leading) + 1:
+        return (*leading, column)
+    return (*leading, row, column)
 
 
-def locate_output(scenario: Scenario, index: tuple[int, ...], position: SlicePosition) -> tuple[SlicePosition, int, int]:
-    """Return the slice position and the grid row and column that show output cell ``index``."""
-    if scenario.layer.is_conv:
-        batch, out_channel, row, column = index
-        return replace(position, batch=batch, out_channel=out_channel), row, column
-    shape = scenario.output_shape
-    if len(shape) == 1:
-        return replace(position, batch=0), 0, index[0]
-    batch = int(np.ravel_multi_index(index[:-2], shape[:-2])) if len(shape) > 2 else 0
-    return replace(position, batch=batch), index[-2], index[-1]
+def locate_output(scenario: Scenario, index: tuple[int, ...], choice: SliceChoice) -> tuple[SliceChoice, int, int]:
+    """Return the slice choice and the grid row and column that show output cell ``index``.
 
-
-def input_highlight(scenario: Scenario, position: SlicePosition, row: int, column: int) -> np.ndarray:
-    """Return a mask over the input slice of the elements that output cell (row, column) reads."""
-    matrix_shape = input_matrix(scenario, scenario.input.q, position).shape
-    mask = np.zeros(matrix_shape, dtype=bool)
-    out = output_index(scenario, position, row, column)
-    for index in input_region(scenario.layer, scenario.input.shape, scenario.weight.shape, out):
-        if scenario.layer.is_conv:
-            if index[0] == position.batch and index[1] == position.in_channel:
-                mask[index[2], index[3]] = True
-        else:
-            mask[index[-2] if len(index) > 1 else 0, index[-1]] = True
-    return mask
-
-
-def weight_highlight(scenario: Scenario, position: SlicePosition, row: int, column: int) -> np.ndarray | None:
-    """Return a mask over the weight slice of the row a linear output cell uses; None for conv.
-
-    A conv grid already shows exactly the filter of the selected output channel.
+    The choice's output channel becomes the cell's channel, so the weight grid shows the
+    filter the cell uses also where one grid shows several channels (conv1d, linear).
     """
-    if scenario.layer.is_conv:
-        return None
-    mask = np.zeros(scenario.weight.shape, dtype=bool)
-    mask[column, :] = True
+    shape = scenario.output_shape
+    row, column = (0, index[-1]) if len(shape) == 1 else (index[-2], index[-1])
+    if not scenario.layer.is_conv:
+        leading = tuple(int(i) for i in index[: max(len(shape) - 2, 0)])
+        return replace(choice, batch=leading or choice.batch, out_channel=index[-1]), row, column
+    located = replace(choice, batch=(index[0],), out_channel=index[1])
+    if scenario.layer.spatial_dims == 3:
+        located = replace(located, depth=index[2])
+    return located, row, column
+
+
+def input_highlight(scenario: Scenario, choice: SliceChoice, row: int, column: int) -> np.ndarray:
+    """Return a mask over the input slice of the elements that output cell (row, column) reads."""
+    slices = tensor_slices(scenario, choice)
+    mask = np.zeros(matrix(scenario.input.q, slices.input).shape, dtype=bool)
+    out = output_index(scenario, choice, row, column)
+    for tap in receptive_field(scenario.layer, scenario.input.shape, scenario.weight.shape, out):
+        cell = _cell_in_slice(tap.input_index, slices.input, scenario.input.shape)
+        if cell is not None:
+            mask[cell] = True
     return mask
 
 
-def step_in_channel(scenario: Scenario, position: SlicePosition, step: int) -> SlicePosition:
-    """Move to the previous or next input channel, wrapping around."""
-    channels = in_channel_count(scenario)
-    return replace(position, in_channel=(position.in_channel + step) % channels)
+def weight_highlight(scenario: Scenario, choice: SliceChoice, row: int, column: int) -> np.ndarray:
+    """Return a mask over the weight slice of the weights that meet an input element, not padding."""
+    slices = tensor_slices(scenario, choice)
+    mask = np.zeros(matrix(scenario.weight.q, slices.weight).shape, dtype=bool)
+    out = output_index(scenario, choice, row, column)
+    for tap in receptive_field(scenario.layer, scenario.input.shape, scenario.weight.shape, out):
+        if tap.input_index is None:
+            continue
+        cell = _cell_in_slice(tap.weight_index, slices.weight, scenario.weight.shape)
+        if cell is not None:
+            mask[cell] = True
+    return mask
 
 
-def step_output_slice(scenario: Scenario, position: SlicePosition, step: int) -> SlicePosition:
-    """Move to the previous or next output slice: output channel first, then batch, wrapping."""
-    out_channels = out_channel_count(scenario) if scenario.layer.is_conv else 1
-    slices = batch_count(scenario) * out_channels
-    flat = (position.batch * out_channels + (position.out_channel if scenario.layer.is_conv else 0) + step) % slices
-    batch, out_channel = divmod(flat, out_channels)
+def _cell_in_slice(index: tuple[int, ...] | None, leading: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """Return the grid cell of a full tensor index when the slice at ``leading`` shows it.
+
+    :func:`~qdebug_tui.core.slicing.matrix` takes index 0 of any dimension beyond the last
+    two, and shows a 1-D remainder as one row; this mirrors both rules.
+    """
+    if index is None or tuple(index[: len(leading)]) != leading:
+        return None
+    rest = index[len(leading) :]
+    while len(rest) > 2:
+        if rest[0] != 0:
+            return None
+        rest = rest[1:]
+    return (0, rest[0]) if len(rest) == 1 else (rest[0], rest[1])
+
+
+def weight_qparam_channel(scenario: Scenario, choice: SliceChoice) -> int:
+    """Return the index into per-channel weight scales for the selected output channel.
+
+    Transposed convs quantize along weight axis 1, which has C_out / groups entries.
+    """
+    per_channel_axis = scenario.layer.weight_channel_axis
+    return choice.out_channel % scenario.weight.shape[per_channel_axis]
+
+
+def step_in_channel(scenario: Scenario, choice: SliceChoice, step: int) -> SliceChoice:
+    """Move to the previous or next input channel within the output channel's group, wrapping."""
+    channels = conv_slice_bounds(scenario)["in_channel"]
+    return replace(choice, in_channel=(choice.in_channel + step) % channels)
+
+
+def step_depth(scenario: Scenario, choice: SliceChoice, step: int) -> SliceChoice:
+    """Move to the previous or next output depth of a 3-D conv, wrapping."""
+    depths = conv_slice_bounds(scenario)["depth"]
+    return replace(choice, depth=(choice.depth + step) % depths)
+
+
+def step_output_slice(scenario: Scenario, choice: SliceChoice, step: int) -> SliceChoice:
+    """Move to the previous or next output channel, then batch item, wrapping.
+
+    For linear layers this steps through the leading batch indices.
+    """
     if not scenario.layer.is_conv:
-        return replace(position, batch=batch)
-    return replace(position, batch=batch, out_channel=out_channel)
+        leading_shape = scenario.output_shape[:-2]
+        if not leading_shape:
+            return choice
+        flat = (int(np.ravel_multi_index(choice.batch[: len(leading_shape)], leading_shape)) + step) % math.prod(leading_shape)
+        return replace(choice, batch=tuple(int(i) for i in np.unravel_index(flat, leading_shape)))
+    channels = out_channels(scenario.layer, scenario.weight.shape)
+    slices = scenario.output_shape[0] * channels
+    flat = (choice.batch[0] * channels + choice.out_channel + step) % slices
+    batch, out_channel = divmod(flat, channels)
+    return replace(choice, batch=(batch,), out_channel=out_channel)
+
+
+def shows_in_channels(scenario: Scenario) -> bool:
+    """Return True when the input grid shows one input channel at a time (conv2d and conv3d)."""
+    return scenario.layer.is_conv and scenario.layer.spatial_dims >= 2
 
 
 def next_mismatch(diff: np.ndarray, current: tuple[int, ...], forward: bool = True) -> tuple[int, ...] | None:
@@ -169,28 +173,16 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return "×".join(str(size) for size in shape)
 
 
-def input_subtitle(scenario: Scenario, position: SlicePosition) -> str:
-    if not scenario.layer.is_conv:
-        return _batch_text(scenario, position)
-    text = f"n={position.batch} c={position.in_channel} of {in_channel_count(scenario)}"
-    if not weight_in_channel(scenario, position)[1]:
-        text += f", not read by oc={position.out_channel}"
-    return text
+def input_subtitle(scenario: Scenario, choice: SliceChoice) -> str:
+    names = INPUT_AXIS_NAMES if scenario.layer.is_conv else LINEAR_BATCH_NAMES
+    return describe(scenario.input.shape, tensor_slices(scenario, choice).input, names)
 
 
-def weight_subtitle(scenario: Scenario, position: SlicePosition) -> str:
-    if not scenario.layer.is_conv:
-        return f"all {out_channel_count(scenario)} rows"
-    ic, _ = weight_in_channel(scenario, position)
-    return f"oc={position.out_channel} of {out_channel_count(scenario)} ic={ic} of {scenario.weight.shape[1]}"
+def weight_subtitle(scenario: Scenario, choice: SliceChoice) -> str:
+    names = ("ic", "oc", "kd") if scenario.layer.is_transposed else ("oc", "ic", "kd")
+    return describe(scenario.weight.shape, tensor_slices(scenario, choice).weight, names)
 
 
-def output_subtitle(scenario: Scenario, position: SlicePosition) -> str:
-    if not scenario.layer.is_conv:
-        return _batch_text(scenario, position)
-    return f"n={position.batch} oc={position.out_channel} of {out_channel_count(scenario)}"
-
-
-def _batch_text(scenario: Scenario, position: SlicePosition) -> str:
-    batches = batch_count(scenario)
-    return f"batch {position.batch} of {batches}" if batches > 1 else "whole tensor"
+def output_subtitle(scenario: Scenario, choice: SliceChoice) -> str:
+    names = OUTPUT_AXIS_NAMES if scenario.layer.is_conv else LINEAR_BATCH_NAMES
+    return describe(scenario.output_shape, tensor_slices(scenario, choice).output, names)

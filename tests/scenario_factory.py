@@ -85,3 +85,22 @@ def linear_with_real_values(folder: Path) -> Path:
         "engine": "fbgemm",
     }
     return write_scenario(folder, "linear_real", document, {})
+
+
+def multi_channel_conv1d(folder: Path) -> Path:
+    """1×3×10 input and a 4×3×3 weight: the output grid shows 4 channels × 8 positions."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(90, 110, size=(1, 3, 10)).astype(np.uint8)
+    w = rng.integers(-3, 4, size=(4, 3, 3)).astype(np.int8)
+    document = {
+        "format": "qdebug-scenario",
+        "version": 1,
+        "name": "test: conv1d with 4 output channels",
+        "layer": {"kind": "conv1d"},
+        "input": {"dtype": "quint8", "scale": 0.5, "zero_point": 100, "q": {"file": "conv1d_x.npy"}},
+        "weight": {"dtype": "qint8", "scale": [0.1, 0.2, 0.3, 0.4], "zero_point": [0, 0, 0, 0], "axis": 0, "q": {"file": "conv1d_w.npy"}},
+        "bias": None,
+        "output": {"dtype": "quint8", "scale": 0.25, "zero_point": 128},
+        "engine": "fbgemm",
+    }
+    return write_scenario(folder, "conv1d", document, {"conv1d_x.npy": x, "conv1d_w.npy": w})

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from textual.widgets import Input, Select
 
-from conftest import ISSUE_50720, ISSUE_76390, SEED
+from conftest import ISSUE_50720, ISSUE_76390, SAMPLES, SEED
 from pilot_helpers import cell_text, wait_for_evaluation, wait_for_recompute, wait_until
 from qdebug_tui.app import QDebugApp
 from qdebug_tui.backends import load_torch_backend
@@ -20,6 +20,7 @@ from qdebug_tui.screens.help import HelpScreen
 from qdebug_tui.screens.main import MainScreen
 from qdebug_tui.slicing import output_index
 from recorded_backend import RecordedKernelBackend
+from scenario_factory import multi_channel_conv1d
 
 
 def text_of(app: QDebugApp, selector: str) -> str:
@@ -252,7 +253,7 @@ async def test_linear_highlights_weight_row():
         assert app.query_one("#weight-grid").highlight.tolist() == [[True, True]]
         assert app.query_one("#input-grid").highlight.tolist() == [[True, True]]
         await pilot.press("right_square_bracket")
-        assert "no channels" in " ".join(str(n.message) for n in app._notifications)
+        assert "already shows every input channel" in " ".join(str(n.message) for n in app._notifications)
 
 
 async def test_kernel_error_shown_in_output_pane():
@@ -347,8 +348,9 @@ async def test_help_lists_every_binding():
             assert binding_id in ids
         assert "[" in keys
         assert "up, k" in keys
+        assert "grid.last-cell" not in app.export_screenshot()
         await pilot.press("end")
-        assert "main.previous-output-slice" in app.export_screenshot()
+        assert "grid.last-cell" in app.export_screenshot()
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -416,3 +418,48 @@ async def test_recompute_failure_shown_in_output_pane():
         assert cell_text(app.query_one("#output-grid"), 0, 0).strip() == "0"
         await pilot.press("v")
         assert app.is_running
+
+
+async def test_conv1d_filter_follows_cursor_row(tmp_path):
+    app = QDebugApp(multi_channel_conv1d(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_evaluation(pilot)
+        scenario = app.screen.scenario
+        output = app.query_one("#output-grid")
+        assert output.grid_slice.shape == scenario.output_shape[1:]
+        assert app.query_one("#input-grid").grid_slice.shape == scenario.input.shape[1:]
+        assert "oc=0 of 4" in text_of(app, "#weight-title")
+        await pilot.press("down", "down")
+        assert "oc=2 of 4" in text_of(app, "#weight-title")
+        assert app.query_one("#weight-scale", Input).value == "0.3"
+        highlight = app.query_one("#input-grid").highlight
+        assert highlight[:, :3].all()
+        assert not highlight[:, 3:].any()
+        await pilot.press("right_square_bracket")
+        assert "already shows every input channel" in " ".join(str(n.message) for n in app._notifications)
+
+
+async def test_conv3d_depth_keys(tmp_path):
+    app = QDebugApp(SAMPLES / "conv3d.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_evaluation(pilot)
+        depths = app.screen.scenario.output_shape[2]
+        assert "d=0 of" in text_of(app, "#output-title")
+        await pilot.press("right_parenthesis")
+        assert f"d=1 of {depths}" in text_of(app, "#output-title")
+        await pilot.press("left_parenthesis", "left_parenthesis")
+        assert f"d={depths - 1} of {depths}" in text_of(app, "#output-title")
+        assert "kd=0 of" in text_of(app, "#weight-title")
+
+
+async def test_linear_cursor_picks_weight_row():
+    app = QDebugApp(SAMPLES / "linear_bias_relu.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_evaluation(pilot)
+        output = app.query_one("#output-grid")
+        await pilot.press("ctrl+end")
+        column = output.cursor[1]
+        assert app.screen.position.out_channel == column
+        highlight = app.query_one("#weight-grid").highlight
+        assert highlight[column].all()
+        assert highlight.sum() == highlight.shape[1]

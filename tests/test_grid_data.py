@@ -9,7 +9,7 @@ from qdebug_tui.grid_data import MARK_LARGER, MARK_NONE, MARK_ONE_LSB, GridSlice
 from qdebug_tui.io.scenario_file import load_scenario
 from qdebug_tui.numerics.reference import reference
 from qdebug_tui.output_view import OutputView, Results, output_slice
-from qdebug_tui.slicing import SlicePosition
+from qdebug_tui.core.slicing import SliceChoice
 from qdebug_tui.widgets.pane_widths import share_widths
 
 
@@ -43,7 +43,7 @@ def test_saturation_mask_reaches_slice():
     saturated = np.zeros(scenario.output_shape, dtype=bool)
     saturated[0, 0, 0, 0] = True
     results = Results(scenario, reference(scenario), saturated=saturated)
-    grid, label = output_slice(results, scenario, OutputView.QUANTIZED, SlicePosition())
+    grid, label = output_slice(results, scenario, OutputView.QUANTIZED, SliceChoice())
     assert "loading torch" in label
     assert grid.is_saturated(0, 0)
     assert not grid.is_saturated(0, 1)
@@ -51,7 +51,7 @@ def test_saturation_mask_reaches_slice():
 
 def test_placeholder_before_reference():
     scenario = load_scenario(ISSUE_50720)
-    grid, label = output_slice(None, scenario, OutputView.DIFFERENCE, SlicePosition())
+    grid, label = output_slice(None, scenario, OutputView.DIFFERENCE, SliceChoice())
     assert grid.values is None
     assert grid.shape == (3, 3)
 

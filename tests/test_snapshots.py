@@ -1,4 +1,4 @@
-"""SVG screenshots of the sample scenarios at 120×40 and 80×24.
+"""SVG screenshots of every scenario in sample_data/ at 120×40 and 80×24.
 
 The screenshots must not depend on the machine: the summary shows fixed run facts with no
 timing, and the kernel's integers come from :class:`RecordedKernelBackend`. Regenerate them
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIXED_FACTS, ISSUE_50720, ISSUE_76390, SEED
+from conftest import FIXED_FACTS, ISSUE_50720, SAMPLES, SEED
 from pilot_helpers import wait_for_evaluation
 from qdebug_tui.app import QDebugApp
 from recorded_backend import RecordedKernelBackend
 
-SAMPLES = {"seed": SEED, "issue_50720": ISSUE_50720, "issue_76390_linear": ISSUE_76390}
+SAMPLE_FILES = sorted(SAMPLES.glob("*.json"))
 SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
 
 
@@ -24,7 +24,7 @@ def snapshot_app(path) -> QDebugApp:
 
 class TestSampleScenarios:
     @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
-    @pytest.mark.parametrize("sample", SAMPLES.values(), ids=SAMPLES.keys())
+    @pytest.mark.parametrize("sample", SAMPLE_FILES, ids=[path.stem for path in SAMPLE_FILES])
     def test_sample(self, snap_compare, sample, size):
         assert snap_compare(snapshot_app(sample), terminal_size=size, run_before=wait_for_evaluation)
 

@@ -62,5 +62,7 @@ def _readable_keys(keys: str) -> str:
         "left_curly_bracket": "{",
         "right_curly_bracket": "}",
         "question_mark": "?",
+        "left_parenthesis": "(",
+        "right_parenthesis": ")",
     }
     return ", ".join(names.get(key.strip(), key.strip()) for key in keys.split(","))

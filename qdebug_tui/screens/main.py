@@ -25,8 +25,8 @@ from qdebug_tui.output_view import OutputView, Results, output_slice
 from qdebug_tui.recompute import compute_reference, compute_results
 from qdebug_tui.screens.help import HelpScreen
 from qdebug_tui.screens.palette import MainScreenCommands
+from qdebug_tui.core.slicing import SliceChoice
 from qdebug_tui.slicing import (
-    SlicePosition,
     input_highlight,
     input_matrix,
     input_subtitle,
@@ -35,10 +35,13 @@ from qdebug_tui.slicing import (
     output_index,
     output_subtitle,
     shape_text,
+    shows_in_channels,
+    step_depth,
     step_in_channel,
     step_output_slice,
     weight_highlight,
     weight_matrix,
+    weight_qparam_channel,
     weight_subtitle,
 )
 from qdebug_tui.widgets.pane_widths import share_widths
@@ -71,6 +74,8 @@ class MainScreen(Screen):
         Binding("right_square_bracket", "in_channel(1)", "Channel ±", key_display="[ ]", id="main.next-channel", tooltip="Show the next input channel"),
         Binding("left_curly_bracket", "output_slice(-1)", "Prev out slice", show=False, id="main.previous-output-slice", tooltip="Show the previous output channel, then batch"),
         Binding("right_curly_bracket", "output_slice(1)", "Out ch ±", key_display="{ }", id="main.next-output-slice", tooltip="Show the next output channel, then batch"),
+        Binding("left_parenthesis", "depth(-1)", "Prev depth", show=False, id="main.previous-depth", tooltip="Show the previous output depth of a 3-D conv"),
+        Binding("right_parenthesis", "depth(1)", "Next depth", show=False, id="main.next-depth", tooltip="Show the next output depth of a 3-D conv"),
         Binding("question_mark", "help", "Help", id="main.help", tooltip="List every key"),
     ]
 
@@ -80,8 +85,8 @@ class MainScreen(Screen):
     keep_real: reactive[bool] = reactive(False, init=False)
     """True when input and weight qparam edits keep the real values and re-quantize them."""
 
-    position: reactive[SlicePosition] = reactive(SlicePosition, init=False)
-    """The batch, input channel and output channel on screen."""
+    position: reactive[SliceChoice] = reactive(SliceChoice, init=False)
+    """The slice on screen: batch item, output channel, input channel in its group, depth."""
 
     class ReferenceComputed(Message):
         """The exact reference for the scenario of one recompute request."""
@@ -137,7 +142,7 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#kernel-error").display = False
         self.query_one("#qparam-problems").display = False
-        self.query_one(QParamsBar).show_values(self.scenario, self.position.out_channel)
+        self.query_one(QParamsBar).show_values(self.scenario, weight_qparam_channel(self.scenario, self.position))
         self._show_inputs()
         self._show_output()
         self.query_one("#summary", Summary).show_loading(self.scenario.engine, "loading torch…")
@@ -206,7 +211,11 @@ class MainScreen(Screen):
     @on(QParamsBar.Edited)
     def edit_qparam(self, message: QParamsBar.Edited) -> None:
         edited = apply_qparam(
-            self.scenario, message.field, message.text, channel=self.position.out_channel, keep_real=self.keep_real
+            self.scenario,
+            message.field,
+            message.text,
+            channel=weight_qparam_channel(self.scenario, self.position),
+            keep_real=self.keep_real,
         )
         bar = self.query_one(QParamsBar)
         if isinstance(edited, Problem):
@@ -307,17 +316,23 @@ class MainScreen(Screen):
         self.query_one("#weight-grid", TensorGrid).set_highlight(weight_highlight(self.scenario, self.position, row, column))
 
     @on(TensorGrid.CursorMoved, "#output-grid")
-    def output_cursor_moved(self) -> None:
+    def output_cursor_moved(self, message: TensorGrid.CursorMoved) -> None:
+        """Follow the cell's channel where one grid shows several (conv1d, linear), then highlight."""
+        index = output_index(self.scenario, self.position, message.row, message.column)
+        located, _, _ = locate_output(self.scenario, index, self.position)
+        if located != self.position:
+            self.position = located
         self._update_highlights()
 
     def watch_view(self) -> None:
         self._show_output()
 
-    def watch_position(self, old: SlicePosition, new: SlicePosition) -> None:
+    def watch_position(self, old: SliceChoice, new: SliceChoice) -> None:
         self._show_inputs()
         self._show_output()
         if old.out_channel != new.out_channel and self.scenario.weight.qparams.per_channel:
-            self.query_one(QParamsBar).show_values(self.scenario, new.out_channel, only_weight=True)
+            channel = weight_qparam_channel(self.scenario, new)
+            self.query_one(QParamsBar).show_values(self.scenario, channel, only_weight=True)
 
     def watch_keep_real(self, keep_real: bool) -> None:
         self.query_one(QParamsBar).show_mode(keep_real)
@@ -334,10 +349,17 @@ class MainScreen(Screen):
 
     def action_in_channel(self, step: int) -> None:
         """Show the previous or next input channel."""
-        if not self.scenario.layer.is_conv:
-            self.notify("a linear layer's input has no channels to step through", severity="warning")
+        if not shows_in_channels(self.scenario):
+            self.notify(f"the {self.scenario.layer.kind} input grid already shows every input channel", severity="warning")
             return
         self.position = step_in_channel(self.scenario, self.position, step)
+
+    def action_depth(self, step: int) -> None:
+        """Show the previous or next output depth of a 3-D conv."""
+        if not (self.scenario.layer.is_conv and self.scenario.layer.spatial_dims == 3):
+            self.notify(f"a {self.scenario.layer.kind} layer has no depth to step through", severity="warning")
+            return
+        self.position = step_depth(self.scenario, self.position, step)
 
     def action_output_slice(self, step: int) -> None:
         """Show the previous or next output channel, then batch."""

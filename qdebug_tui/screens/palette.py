@@ -16,6 +16,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Previous input channel", "Show the previous input channel and its filter", "in_channel(-1)"),
     ("Next output channel or batch", "Show the next output slice", "output_slice(1)"),
     ("Previous output channel or batch", "Show the previous output slice", "output_slice(-1)"),
+    ("Next output depth", "Show the next output depth of a 3-D conv", "depth(1)"),
+    ("Previous output depth", "Show the previous output depth of a 3-D conv", "depth(-1)"),
     ("Focus input grid", "Move the keyboard focus to the input grid", "focus('#input-grid')"),
     ("Focus weight grid", "Move the keyboard focus to the weight grid", "focus('#weight-grid')"),
     ("Focus output grid", "Move the keyboard focus to the output grid", "focus('#output-grid')"),
