@@ -24,11 +24,6 @@ OUTPUT_AXIS_NAMES = ("n", "oc", "d")
 LINEAR_BATCH_NAMES = ("n", "b1", "b2", "b3", "b4")
 
 
-def channel_axis(scenario: Scenario) -> int:
-    """Return the output axis of channels: 1 for conv, the last for linear."""
-    return 1 if scenario.layer.is_conv else len(scenario.output_shape) - 1
-
-
 def input_matrix(scenario: Scenario, values: np.ndarray, choice: SliceChoice) -> np.ndarray:
     return matrix(values, tensor_slices(scenario, choice).input)
 
@@ -95,8 +90,8 @@ def weight_highlight(scenario: Scenario, choice: SliceChoice, row: int, column: 
 def _cell_in_slice(index: tuple[int, ...] | None, leading: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, int] | None:
     """Return the grid cell of a full tensor index when the slice at ``leading`` shows it.
 
-    :func:`~qdebug_tui.core.slicing.matrix` takes index 0 of any dimension beyond the last
-    two, and shows a 1-D remainder as one row; this mirrors both rules.
+    This mirrors :func:`~qdebug_tui.core.slicing.matrix`, which takes index 0 of any
+    dimension beyond the last two and shows a 1-D remainder as one row.
     """
     if index is None or tuple(index[: len(leading)]) != leading:
         return None
