@@ -30,7 +30,6 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, bindings: list[Binding]) -> None:
         super().__init__()
         self.rows: list[tuple[str, str, str]] = [
-            ("tab / shift+tab", "move between grids and fields", ""),
             ("ctrl+p", "command palette: every action by name", ""),
         ]
         for binding in bindings:

@@ -77,6 +77,10 @@ class MainScreen(Screen):
         Binding("left_parenthesis", "depth(-1)", "Prev depth", show=False, id="main.previous-depth", tooltip="Show the previous output depth of a 3-D conv"),
         Binding("right_parenthesis", "depth(1)", "Next depth", show=False, id="main.next-depth", tooltip="Show the next output depth of a 3-D conv"),
         Binding("question_mark", "help", "Help", id="main.help", tooltip="List every key"),
+        # Priority, so that focus moves before the keys after it are routed: over SSH a
+        # tab and the digits typed after it often arrive in one read.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="main.focus-next", tooltip="Move the focus to the next grid or field"),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="main.focus-previous", tooltip="Move the focus to the previous grid or field"),
     ]
 
     view: reactive[OutputView] = reactive(OutputView.QUANTIZED, init=False)
