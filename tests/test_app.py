@@ -463,3 +463,14 @@ async def test_linear_cursor_picks_weight_row():
         highlight = app.query_one("#weight-grid").highlight
         assert highlight[column].all()
         assert highlight.sum() == highlight.shape[1]
+
+
+async def test_engine_chosen_by_keyboard():
+    app = QDebugApp(SEED)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_evaluation(pilot)
+        await focus_by_tab(pilot, "engine")
+        await pilot.press("enter", "down", "enter")
+        await wait_for_recompute(pilot, lambda results: results.scenario.engine == "fbgemm", "the fbgemm run")
+        assert app.query_one("#engine", Select).value == "fbgemm"
+        assert "engine fbgemm" in text_of(app, "#summary")
