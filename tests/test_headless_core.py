@@ -10,6 +10,7 @@ HEADLESS_MODULES = (
     "qdebug_tui.core.scenario",
     "qdebug_tui.core.layers",
     "qdebug_tui.core.dtypes",
+    "qdebug_tui.core.slicing",
     "qdebug_tui.io.scenario_file",
     "qdebug_tui.io.validation",
     "qdebug_tui.numerics.reference",
