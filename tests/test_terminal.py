@@ -33,7 +33,11 @@ def tmux():
         return completed.stdout
 
     yield run
+    query = ["tmux", "-L", socket, "display-message", "-p", "#{socket_path}"]
+    socket_path = subprocess.run(query, capture_output=True, text=True, timeout=30).stdout.strip()
     subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
+    if socket_path:
+        Path(socket_path).unlink(missing_ok=True)
 
 
 def wait_for_screen(tmux, condition, description: str) -> str:
