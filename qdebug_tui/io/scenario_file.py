@@ -29,6 +29,11 @@ from qdebug_tui.core.scenario import (
 )
 from qdebug_tui.io.errors import Problem, ScenarioError
 from qdebug_tui.io.tensor_files import TensorFileError, element_count, npy_shape, read_csv, read_npy
+from qdebug_tui.io.validation import FLOAT32_MAX as _FLOAT32_MAX
+from qdebug_tui.io.validation import is_integer as _is_integer
+from qdebug_tui.io.validation import is_number as _is_number
+from qdebug_tui.io.validation import type_name as _type_name
+from qdebug_tui.io.validation import validate_scale, validate_zero_point
 from qdebug_tui.numerics.rounding import quantize_zero_point_first
 
 FORMAT_NAME = "qdebug-scenario"
@@ -39,9 +44,6 @@ MAX_ELEMENTS_VARIABLE = "QDEBUG_MAX_ELEMENTS"
 
 TOP_LEVEL_KEYS = ("format", "version", "name", "description", "layer", "input", "weight", "bias", "output", "engine")
 REQUIRED_TOP_LEVEL = ("format", "version", "name", "layer", "input", "weight", "output", "engine")
-
-_FLOAT32_MIN_NORMAL = float(np.finfo(np.float32).tiny)
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class _StopReading(Exception):
@@ -109,32 +111,6 @@ class _JsonObject(dict):
                 obj.duplicates.append(key)
             obj[key] = value
         return obj
-
-
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_integer(value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
 
 
 def _count(count: int, singular: str, plural: str) -> str:
@@ -324,33 +300,18 @@ class _Reader:
     # Quantization parameters ---------------------------------------------------------------
 
     def scale(self, value: object, path: str) -> float:
-        if not _is_number(value):
-            self.problem(path, value, f"expected a number > 0, not {_type_name(value)}")
+        checked = validate_scale(value, path)
+        if isinstance(checked, Problem):
+            self.problems.append(checked)
             return 1.0
-        number = float(value)
-        if not math.isfinite(number):
-            self.problem(path, value, "expected a finite number > 0")
-        elif number <= 0:
-            self.problem(path, value, "expected a number > 0; the scale is the real size of one quantization step")
-        elif number < _FLOAT32_MIN_NORMAL or number > _FLOAT32_MAX:
-            self.problem(
-                path,
-                value,
-                f"expected a scale within float32's normal range [{_FLOAT32_MIN_NORMAL:.3g}, {_FLOAT32_MAX:.3g}]; "
-                "kernels compute with float32 scales",
-            )
-        else:
-            return number
-        return 1.0
+        return checked
 
     def zero_point(self, value: object, path: str, dtype: QDtype) -> int:
-        if not _is_integer(value):
-            self.problem(path, value, f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}, not {_type_name(value) if not _is_number(value) else 'a fraction'}")
+        checked = validate_zero_point(value, path, dtype)
+        if isinstance(checked, Problem):
+            self.problems.append(checked)
             return max(dtype.qmin, 0)
-        if not dtype.qmin <= value <= dtype.qmax:
-            self.problem(path, value, f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}")
-            return max(dtype.qmin, 0)
-        return int(value)
+        return checked
 
     def dtype(self, obj: dict, path: str, allowed: tuple[QDtype, ...], hint: str = "") -> QDtype:
         where = f"{path}.dtype"
