@@ -284,3 +284,22 @@ def test_per_channel_edits_round_trip(tmp_path):
     assert document["weight"]["axis"] == 0
     assert document["input"]["q"] == {"file": "multi_x.npy"}
     assert_same_scenario(edited, load_scenario(path))
+
+
+def test_save_keeps_permission_bits(forum_csv):
+    forum_csv.chmod(0o640)
+    edited = apply_value(load_scenario(forum_csv), "input", (0, 0, 0, 0), "1")
+    save_scenario(edited, forum_csv)
+    assert forum_csv.stat().st_mode & 0o777 == 0o640
+
+
+def test_new_files_follow_umask(forum_csv):
+    previous = os.umask(0o027)
+    try:
+        edited = apply_value(load_scenario(forum_csv), "input", (0, 0, 0, 0), "1")
+        target = forum_csv.parent / "new.json"
+        save_scenario(edited, target)
+    finally:
+        os.umask(previous)
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert (forum_csv.parent / "new.input-q.npy").stat().st_mode & 0o777 == 0o640

@@ -8,7 +8,8 @@ import itertools
 import json
 import os
 import re
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterator
 import dataclasses
 from pathlib import Path
@@ -30,10 +31,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never half.
 
     The data goes to a temporary file in the same folder, is flushed and fsynced, then renamed
-    over ``path``. On any failure the temporary file is removed and ``path`` is untouched.
+    over ``path``. On any failure the temporary file is removed and ``path`` is untouched. The
+    new file keeps the permission bits of the file it replaces; a new path gets the usual
+    0o666 less the umask.
     """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temporary = _create_temporary(path)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -47,6 +50,33 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             pass
         raise
     _fsync_folder(path.parent)
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """Create a temporary file beside ``path`` with the permission bits ``path`` should end with.
+
+    :func:`tempfile.mkstemp` would create it with mode 0o600, which the rename would then give
+    to the scenario file. Opening with 0o666 lets the kernel apply the umask instead.
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    for _ in range(100):
+        temporary = str(path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        if mode is not None:
+            try:
+                os.fchmod(handle, mode)
+            except BaseException:
+                os.close(handle)
+                os.unlink(temporary)
+                raise
+        return handle, temporary
+    raise FileExistsError(errno.EEXIST, "no free temporary file name after 100 tries", str(path.parent))
 
 
 def _fsync_folder(folder: Path) -> None:
