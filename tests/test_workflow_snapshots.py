@@ -1,7 +1,7 @@
 """SVG screenshots of the workflow dialogs and the cell edit bar at 80×24.
 
-The app opens ``cases/seed.json`` relative to a temporary working folder, so that the paths
-the dialogs show are the same on every machine.
+The app opens ``cases/seed.json`` in a temporary folder that is also the home folder, so
+that the dialogs show the same ``~/cases`` on every machine.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def cases(tmp_path, monkeypatch):
     (folder / "notes.txt").write_text("not listed: only folders and .json files are")
     (folder / "more").mkdir()
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
     return folder
 
 

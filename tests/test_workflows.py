@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from qdebug_tui.io.scenario_file import load_scenario
 from qdebug_tui.screens.confirm import ReplaceFileDialog, UnsavedChangesDialog
 from qdebug_tui.screens.main import MainScreen
 from qdebug_tui.screens.message import ErrorDialog
-from qdebug_tui.screens.open_dialog import OpenDialog
+from qdebug_tui.screens.open_dialog import OpenDialog, display_path
 from qdebug_tui.screens.save_as import SaveAsDialog
 from recorded_backend import RecordedKernelBackend
 
@@ -531,7 +532,7 @@ async def test_open_folder_path_moves_tree(seed_copy):
         dialog = await open_dialog(pilot)
         await submit_path(pilot, dialog, "cases")
         await wait_until(pilot, lambda: dialog.folder == sub, "the folder change")
-        assert f"showing {sub}" in str(dialog.query_one("#open-status").content)
+        assert f"showing {display_path(sub)}" in str(dialog.query_one("#open-status").content)
         await submit_path(pilot, dialog, "deep.json")
         await wait_until(pilot, lambda: app.scenario_path == sub / "deep.json", "the file in the folder")
 
@@ -575,3 +576,11 @@ async def test_open_asks_about_unsaved(seed_copy, answer):
             await wait_for_screen(pilot, MainScreen, "the new main screen")
             assert not app.screen.modified
             assert load_scenario(seed_copy).input.q[0, 0, 0, 0] == 200
+
+
+def test_display_path_shortens_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert display_path(tmp_path / "cases") == os.path.join("~", "cases")
+    assert display_path(tmp_path.parent) == str(tmp_path.parent)
+    monkeypatch.chdir(tmp_path)
+    assert display_path(Path("cases")) == os.path.join("~", "cases")

@@ -21,6 +21,15 @@ def first_input_cell(screen: str) -> str:
     return ""
 
 
+def first_weight_cell(screen: str) -> str:
+    """Return the text of the weight grid's cell (0, 0), from the first data row of the middle pane."""
+    for line in screen.splitlines():
+        panes = line.split("││")
+        if len(panes) == 3 and panes[1].startswith("0 "):
+            return panes[1].split()[1]
+    return ""
+
+
 @pytest.mark.skipif(not Path(QDEBUG).exists(), reason="the qdebug console script is not installed")
 def test_edit_save_quit_in_tmux(tmux, tmp_path):
     scenario = tmp_path / "case.json"
@@ -51,6 +60,10 @@ def test_edit_save_quit_in_tmux(tmux, tmp_path):
         "the undo",
     )
 
+    # enter, the digits and enter again in one burst on the weight grid.
+    tmux("send-keys", "-t", "qdebug", "Tab", "Enter", "-", "5", "Enter")
+    wait_for_screen(tmux, lambda text: "weight" in text and first_weight_cell(text) == "-5", "the weight cell to read -5")
+
     tmux("send-keys", "-t", "qdebug", "C-q")
     wait_for_screen(tmux, lambda text: "Unsaved changes" in text, "the unsaved-changes prompt")
     tmux("send-keys", "-t", "qdebug", "Escape")
@@ -60,4 +73,6 @@ def test_edit_save_quit_in_tmux(tmux, tmp_path):
     tmux("send-keys", "-t", "qdebug", "s")
     screen = wait_for_screen(tmux, lambda text: "qdebug exited with status" in text, "qdebug to exit")
     assert "qdebug exited with status 0" in screen
-    assert load_scenario(scenario).input.q[0, 0, 0, 0] == 200
+    saved = load_scenario(scenario)
+    assert saved.input.q[0, 0, 0, 0] == 200
+    assert saved.weight.q[0, 0, 0, 0] == -5

@@ -41,6 +41,7 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.rows: list[tuple[str, str, str]] = [
             ("ctrl+p", "command palette: every action by name", ""),
+            ("digits, enter", "input and weight grids: type a new integer for the cell under the cursor, then enter applies it; escape cancels", ""),
         ]
         for binding in bindings:
             keys = _readable_keys(binding.key)

@@ -423,5 +423,4 @@ class MainScreen(ScenarioEdits, Screen):
         bindings = [binding for binding in self.app.BINDINGS if isinstance(binding, Binding)]
         bindings += [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
         bindings += [binding for binding in TensorGrid.BINDINGS if isinstance(binding, Binding)]
-        bindings += [binding for binding in EditableTensorGrid.BINDINGS if isinstance(binding, Binding)]
         return bindings

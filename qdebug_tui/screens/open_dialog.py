@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,16 @@ def read_scenario(path: Path) -> OpenedScenario | ScenarioError:
         return error
 
 
+def display_path(path: Path) -> str:
+    """Return ``path`` for a label: absolute, with the home folder shortened to ``~``."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(Path("~") / absolute.relative_to(Path.home()))
+    except (ValueError, RuntimeError):
+        # Not under the home folder, or no home folder known.
+        return str(absolute)
+
+
 def resolve_typed_path(text: str, folder: Path) -> Path | None:
     """Return the path typed into the dialog, relative to ``folder`` unless absolute; None when empty."""
     stripped = text.strip()
@@ -86,8 +97,9 @@ class OpenDialog(ModalScreen[OpenedScenario | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="open-body", classes="dialog"):
             yield Static("Open a scenario", classes="dialog-title")
-            yield ScenarioTree(self.folder, id="open-tree")
-            yield Label(f"Path, relative to {self.folder}", classes="path-label", markup=False)
+            # The tree gets the absolute folder, so that its root is labelled even for ".".
+            yield ScenarioTree(os.path.abspath(self.folder), id="open-tree")
+            yield Label(f"Path, relative to {display_path(self.folder)}", classes="path-label", markup=False)
             yield Input(id="open-path", placeholder="scenario.json", compact=True)
             yield Static("", id="open-status", classes="path-status", markup=False)
             with Horizontal(classes="dialog-buttons"):
@@ -128,8 +140,8 @@ class OpenDialog(ModalScreen[OpenedScenario | None]):
         elif path.is_dir():
             self.folder = path
             self.query_one("#open-tree", ScenarioTree).path = path
-            self.query_one(".path-label", Label).update(f"Path, relative to {path}")
-            self._show_status(f"showing {path}")
+            self.query_one(".path-label", Label).update(f"Path, relative to {display_path(path)}")
+            self._show_status(f"showing {display_path(path)}")
         else:
             self.open_path(path)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual import events
-from textual.binding import Binding
 from textual.message import Message
 
 from qdebug_tui.widgets.tensor_grid import TensorGrid
@@ -22,13 +21,14 @@ class EditableTensorGrid(TensorGrid):
     the keys, so that digits typed in one burst all reach the edit in order. The screen
     decides whether the value is valid and calls :meth:`end_edit` once it is applied.
 
+    The grid reads these keys in :meth:`on_key`, not through bindings, because all of them
+    must take the same path to stay in order. A plain binding runs only after its key has
+    bubbled up to the app, so digits typed right after ``enter`` in one burst would reach
+    the grid first. A priority binding runs at once, before digits typed just before it.
+
     The output grid stays a plain :class:`TensorGrid`, so ``enter`` there is free for
     other uses.
     """
-
-    BINDINGS = [
-        Binding("enter", "edit_cell", "Edit value", show=False, id="grid.edit-value", tooltip="Input and weight grids: type a new integer for the cell under the cursor; typing digits starts the edit too"),
-    ]
 
     class EditChanged(Message):
         """Posted when an edit starts and after each keystroke, with the text typed so far."""
@@ -73,10 +73,6 @@ class EditableTensorGrid(TensorGrid):
     def editing(self) -> bool:
         return self._edit_text is not None
 
-    def action_edit_cell(self) -> None:
-        """Start an edit of the cell under the cursor with an empty text."""
-        self._set_edit_text("")
-
     def end_edit(self) -> None:
         """End the edit after its value was applied."""
         self._edit_text = None
@@ -89,7 +85,10 @@ class EditableTensorGrid(TensorGrid):
 
     def on_key(self, event: events.Key) -> None:
         if self._edit_text is None:
-            if event.character is not None and event.character in EDIT_START_CHARACTERS:
+            if event.key == "enter":
+                self._consume(event)
+                self._set_edit_text("")
+            elif event.character is not None and event.character in EDIT_START_CHARACTERS:
                 self._consume(event)
                 self._set_edit_text(event.character)
             return
