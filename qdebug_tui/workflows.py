@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from textual import work
-from textual.worker import WorkerState
+from textual.worker import Worker, WorkerState
 
 from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.io.scenario_writer import save_scenario
@@ -81,12 +81,12 @@ class FileWorkflows:
 
     # Workflows -----------------------------------------------------------------------------
 
-    @work(group=WORKFLOW_GROUP)
+    @work(group=WORKFLOW_GROUP, exit_on_error=False)
     async def _quit_workflow(self) -> None:
         if await self._settle_unsaved_changes("quitting"):
             self.exit()
 
-    @work(group=WORKFLOW_GROUP)
+    @work(group=WORKFLOW_GROUP, exit_on_error=False)
     async def _open_workflow(self) -> None:
         opened = await self.push_screen_wait(OpenDialog(self.scenario_path.parent))
         if opened is None:
@@ -96,9 +96,17 @@ class FileWorkflows:
         await self.show_scenario(opened.scenario, opened.path)
         self.notify(f"Opened {opened.path}")
 
-    @work(group=WORKFLOW_GROUP)
+    @work(group=WORKFLOW_GROUP, exit_on_error=False)
     async def _save_workflow(self, ask_path: bool) -> None:
         await self.save_current(ask_path=ask_path)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Show a workflow that failed with an unexpected error, and log its traceback; the app keeps running."""
+        if event.worker.group != WORKFLOW_GROUP or event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        logger.error("the %s workflow failed", event.worker.name, exc_info=error)
+        self.push_screen(ErrorDialog("The action failed", f"{type(error).__name__}: {error}\nThe scenario on screen is unchanged."))
 
     async def _settle_unsaved_changes(self, next_step: str) -> bool:
         """Ask save / discard / cancel when there are unsaved changes; return True to go on."""
@@ -138,9 +146,9 @@ class FileWorkflows:
         scenario = main.scenario
         try:
             notes = await asyncio.to_thread(save_scenario, scenario, path)
-        except OSError as error:
+        except (OSError, ValueError) as error:
             logger.warning("saving %s failed: %s", path, error)
-            reason = error.strerror or str(error)
+            reason = getattr(error, "strerror", None) or str(error)
             message = f"{path} was not saved: {reason}.\nThe file on disk is unchanged."
             await self.push_screen_wait(ErrorDialog("Saving failed", message))
             return False

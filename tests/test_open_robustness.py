@@ -126,3 +126,9 @@ async def test_dialog_sample_of_mutants(bad_folder):
             assert app.is_running
         await app.workers.wait_for_complete()
     assert outcomes["rejected"] > PILOT_MUTANTS // 2
+
+
+def test_nul_path_is_scenario_error(tmp_path):
+    result = read_scenario(tmp_path / "a\0b.json")
+    assert isinstance(result, ScenarioError)
+    assert "the path is invalid" in result.message()

@@ -584,3 +584,74 @@ def test_display_path_shortens_home(tmp_path, monkeypatch):
     assert display_path(tmp_path.parent) == str(tmp_path.parent)
     monkeypatch.chdir(tmp_path)
     assert display_path(Path("cases")) == os.path.join("~", "cases")
+
+
+# Unexpected input and errors ------------------------------------------------------------------
+
+
+async def test_nul_in_paths_rejected(seed_copy):
+    app = make_app(seed_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_evaluation(pilot)
+        scenario = app.screen.scenario
+        dialog = await open_dialog(pilot)
+        await submit_path(pilot, dialog, "bad\0name.json")
+        error = await wait_for_screen(pilot, ErrorDialog, "the error dialog")
+        assert "the path is invalid" in str(error.query_one("#error-message").content)
+        await pilot.press("escape")
+        await wait_for_screen(pilot, OpenDialog, "the open dialog again")
+        await pilot.press("escape")
+        await wait_for_screen(pilot, MainScreen, "the main screen")
+        assert app.screen.scenario is scenario
+
+        await pilot.app.run_action("save_as")
+        save_as = await wait_for_screen(pilot, SaveAsDialog, "the save-as dialog")
+        save_as.query_one("#save-as-path", Input).value = "bad\0name.json"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "NUL character" in str(save_as.query_one("#save-as-status").content)
+        await pilot.press("escape")
+        await wait_for_screen(pilot, MainScreen, "the main screen")
+
+
+async def test_unexpected_save_error_shown(seed_copy, monkeypatch):
+    before = seed_copy.read_bytes()
+
+    def broken_save(scenario, path):
+        raise RuntimeError("writer bug on purpose")
+
+    monkeypatch.setattr("qdebug_tui.workflows.save_scenario", broken_save)
+    app = make_app(seed_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_evaluation(pilot)
+        await type_value(pilot, "input-grid", "4", "enter")
+        await pilot.press("ctrl+s")
+        error = await wait_for_screen(pilot, ErrorDialog, "the error dialog")
+        message = str(error.query_one("#error-message").content)
+        assert "RuntimeError: writer bug on purpose" in message
+        assert "The scenario on screen is unchanged" in message
+        await pilot.press("enter")
+        await wait_for_screen(pilot, MainScreen, "the main screen")
+        assert app.is_running
+        assert app.screen.modified
+        assert app.screen.scenario.input.q[0, 0, 0, 0] == 4
+    assert seed_copy.read_bytes() == before
+
+
+async def test_save_onto_folder_fails_cleanly(seed_copy):
+    """Real failure: the scenario's path became a folder while the app ran."""
+    app = make_app(seed_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_evaluation(pilot)
+        await type_value(pilot, "input-grid", "4", "enter")
+        seed_copy.unlink()
+        seed_copy.mkdir()
+        (seed_copy / "inside.txt").write_text("kept")
+        await pilot.press("ctrl+s")
+        error = await wait_for_screen(pilot, ErrorDialog, "the error dialog")
+        assert "was not saved: this is a folder" in str(error.query_one("#error-message").content)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, MainScreen, "the main screen")
+        assert app.screen.modified
+    assert sorted(path.name for path in seed_copy.parent.iterdir()) == ["seed.json"]
+    assert (seed_copy / "inside.txt").read_text() == "kept"

@@ -29,6 +29,7 @@ from qdebug_tui.io.scenario_file import load_scenario
 from qdebug_tui.screens.message import ErrorDialog
 
 SCENARIO_SUFFIX = ".json"
+OPEN_GROUP = "open-file"
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class OpenDialog(ModalScreen[OpenedScenario | None]):
         else:
             self.open_path(path)
 
-    @work(exclusive=True, group="open-file", exit_on_error=False)
+    @work(exclusive=True, group=OPEN_GROUP, exit_on_error=False)
     async def open_path(self, path: Path) -> None:
         """Read and validate ``path`` in a thread; dismiss with the scenario, or show its problems."""
         self._show_status(f"reading {path}…")
@@ -158,7 +159,7 @@ class OpenDialog(ModalScreen[OpenedScenario | None]):
         self.dismiss(result)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR:
+        if event.worker.group != OPEN_GROUP or event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
         logger.error("opening a scenario failed", exc_info=error)

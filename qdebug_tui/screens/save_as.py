@@ -17,6 +17,8 @@ from qdebug_tui.screens.open_dialog import SCENARIO_SUFFIX, display_path, resolv
 
 def check_save_path(path: Path) -> str | None:
     """Return why ``path`` cannot take a scenario file, or None when it can."""
+    if "\0" in str(path):
+        return "the path contains a NUL character, which no file name can contain"
     if path.suffix.lower() != SCENARIO_SUFFIX:
         return f"{path.name} is invalid; the scenario file name must end in {SCENARIO_SUFFIX}"
     if path.is_dir():
