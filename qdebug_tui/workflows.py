@@ -149,7 +149,7 @@ class FileWorkflows:
         except (OSError, ValueError) as error:
             logger.warning("saving %s failed: %s", path, error)
             reason = getattr(error, "strerror", None) or str(error)
-            message = f"{path} was not saved: {reason}.\nThe file on disk is unchanged."
+            message = f"{path} was not saved: {reason}.\nThe scenario file on disk is as it was."
             await self.push_screen_wait(ErrorDialog("Saving failed", message))
             return False
         self.scenario_path = path

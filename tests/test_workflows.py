@@ -308,7 +308,7 @@ async def test_failed_save_keeps_file(seed_copy, monkeypatch):
         dialog = await wait_for_screen(pilot, ErrorDialog, "the error dialog")
         message = str(dialog.query_one("#error-message").content)
         assert f"{seed_copy} was not saved: Permission denied" in message
-        assert "The file on disk is unchanged" in message
+        assert "The scenario file on disk is as it was" in message
         await pilot.press("enter")
         await wait_for_screen(pilot, MainScreen, "the main screen")
         assert app.screen.modified

@@ -231,6 +231,7 @@ def _write_npy(save: _Save, values: np.ndarray, field: str) -> Path:
 
 
 def _has_bytes(path: Path, data: bytes) -> bool:
+    # An unreadable path does not hold ``data``; writing to it then reports the real error.
     try:
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
