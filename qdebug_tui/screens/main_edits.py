@@ -103,7 +103,9 @@ class ScenarioEdits:
         self._record("edit mode")
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
-        # Leaving a field ends its group: typing there again later is a separate undo step.
+        # Leaving a field ends its group: its pending edit is computed now, and typing there
+        # again later is a separate undo step.
+        self._commit_other_group(None)
         self.history.seal()
 
     # Undo and redo -------------------------------------------------------------------------
