@@ -112,7 +112,8 @@ def _build_module(scenario: Scenario) -> torch.nn.Module:
         )
     else:
         out_features, in_features = scenario.weight.shape
-        module = module_class(in_features, out_features, bias_=has_bias)
+        # Passed by position: nnq.Linear names the argument bias_, LinearReLU names it bias.
+        module = module_class(in_features, out_features, has_bias)
     bias = torch.from_numpy(scenario.bias.values.astype(np.float32)) if has_bias else None
     module.set_weight_bias(weight, bias)
     module.scale = scenario.output.scale

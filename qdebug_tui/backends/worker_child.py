@@ -1,0 +1,92 @@
+"""The worker process: runs scenarios on the real torch kernels, one message at a time.
+
+Started by :class:`qdebug_tui.backends.worker.WorkerBackend` as
+``python -m qdebug_tui.backends.worker_child`` with the instruction-set variables it should
+run under. It reads requests on stdin and writes replies on stdout in the format of
+:mod:`qdebug_tui.backends.wire`. File descriptor 1 is pointed at stderr first, so that
+anything a library prints cannot corrupt the replies.
+
+Requests (``"op"``): ``info``, ``run`` (a scenario), ``quantize`` (real values and output
+quantization parameters), ``exit``. Every reply carries the request's ``"id"``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from qdebug_tui.backends.wire import WireError, read_message, scenario_from_header, stream_reader, write_message
+from qdebug_tui.core.dtypes import DTYPES
+from qdebug_tui.core.scenario import OutputQuant
+
+_ENVIRONMENT_REPORTED = ("FBGEMM_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA")
+
+
+def serve(requests, replies) -> None:
+    """Answer requests until ``exit`` or the end of the input stream."""
+    from qdebug_tui.backends.torch_ao import TorchAOBackend
+
+    backend = TorchAOBackend()
+    read_exactly = stream_reader(requests)
+    while True:
+        try:
+            header, arrays = read_message(read_exactly)
+        except EOFError:
+            return
+        op = header.get("op")
+        reply: dict = {"id": header.get("id"), "ok": True}
+        if op == "exit":
+            write_message(replies, reply)
+            return
+        try:
+            reply_arrays = _answer(backend, op, header, arrays, reply)
+        except WireError as error:
+            reply.update(ok=False, error=str(error))
+            reply_arrays = {}
+        except Exception as error:  # noqa: BLE001 (sent to the parent, which raises it)
+            reply.update(ok=False, error=f"{type(error).__name__} in the worker process: {error}")
+            reply_arrays = {}
+        write_message(replies, reply, reply_arrays)
+
+
+def _answer(backend, op, header: dict, arrays: dict, reply: dict) -> dict:
+    if op == "info":
+        reply.update(
+            torch=backend.version(),
+            engines=list(backend.available_engines()),
+            environment={name: os.environ.get(name, "") for name in _ENVIRONMENT_REPORTED},
+            pid=os.getpid(),
+        )
+        return {}
+    if op == "run":
+        run = backend.run(scenario_from_header(_object(header, "scenario"), arrays))
+        reply["error"] = run.error
+        return {} if run.q is None else {"q": run.q}
+    if op == "quantize":
+        output = _object(header, "output")
+        try:
+            quant = OutputQuant(DTYPES[output["dtype"]], float(output["scale"]), int(output["zero_point"]))
+            real = arrays["real"]
+        except (KeyError, TypeError, ValueError) as error:
+            raise WireError(f"malformed quantize request: {type(error).__name__}: {error}") from error
+        return {"q": backend.quantize_output(real, quant)}
+    raise WireError(f"unknown request {op!r}; expected info, run, quantize or exit")
+
+
+def _object(header: dict, key: str) -> dict:
+    value = header.get(key)
+    if not isinstance(value, dict):
+        raise WireError(f"malformed request: {key!r} must be a JSON object")
+    return value
+
+
+def main() -> int:
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    serve(sys.stdin.buffer, replies)
+    replies.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

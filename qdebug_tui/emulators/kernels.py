@@ -1,0 +1,118 @@
+"""Per-library models of the int32 accumulator and requantization, on whole tensors.
+
+Every model starts from the exact accumulator ``Σ (q_x − z_x)(q_w − z_w)`` (a float64 GEMM,
+exact because every term is below 2^16) and adds what the kernel does differently:
+
+- FBGEMM: ``x = wrap32(Σ_pairs sat16(A·W pair) − z_x · col_offset − row_offset · z_w)``,
+  which equals ``wrap32(exact + clipping correction)`` because padded taps hold z_x.
+- oneDNN: ``acc = Σ_pairs sat16(A·W pair) − z_x · Σ_valid W``, which equals
+  ``exact + clipping correction`` because padded taps hold a raw 0 and are left out of the
+  compensation.
+- QNNPACK: ``acc = wrap32(exact + bias_int32)``; its products are of zero-point-centered
+  int16 values, so nothing clips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qdebug_tui.core.scenario import Scenario
+from qdebug_tui.emulators.operands import (
+    GemmOperands,
+    channels_last_order,
+    gemm_operands,
+    natural_order,
+    per_tap_padded_order,
+)
+from qdebug_tui.emulators.requantize import (
+    RequantSteps,
+    fbgemm_requant_params,
+    onednn_requant_params,
+    qnnpack_requant_params,
+    requantize_fbgemm_f32,
+    requantize_onednn_f32,
+    requantize_qnnpack_f32,
+)
+from qdebug_tui.emulators.saturation import pair_sums_u8s8_sat16
+from qdebug_tui.emulators.targets import KernelTarget
+from qdebug_tui.numerics.reference import exact_accumulators
+
+
+@dataclass(frozen=True)
+class KernelLayout:
+    """The raw operands of a pair-summing kernel and its K order."""
+
+    operands: GemmOperands
+    order: np.ndarray
+
+
+@dataclass(frozen=True)
+class KernelResult:
+    """Whole-tensor results of one kernel model, in the output layout."""
+
+    exact: np.ndarray
+    correction: np.ndarray
+    clipped_pairs: np.ndarray
+    accumulator: np.ndarray
+    requant: RequantSteps
+
+
+def wrap_int32(values: np.ndarray) -> np.ndarray:
+    """Wrap int64 values to int32 two's complement, as int32 adds and multiplies do."""
+    return ((np.asarray(values, dtype=np.int64) + 2**31) % 2**32 - 2**31).astype(np.int64)
+
+
+def kernel_layout(scenario: Scenario, target: KernelTarget) -> KernelLayout:
+    """Return the raw operands and K order of the FBGEMM or oneDNN kernel in ``target``."""
+    layer = scenario.layer
+    weight_shape = scenario.weight.shape
+    if target.library == "fbgemm":
+        padding_value = scenario.input.qparams.zero_points[0]
+        if not layer.is_conv:
+            order = natural_order(weight_shape[1])
+        elif target.kernel_path == "depthwise":
+            # One channel per group: taps in (kh, kw) order, paired (t0, t1), (t2, t3), …
+            order = natural_order(int(np.prod(weight_shape[2:])), multiple=2)
+        else:
+            order = channels_last_order(weight_shape[1], weight_shape[2:])
+    elif target.library == "onednn":
+        padding_value = 0
+        if layer.is_conv:
+            order = per_tap_padded_order(weight_shape[1], weight_shape[2:])
+        else:
+            order = natural_order(weight_shape[1])
+    else:
+        raise ValueError(f"{target.library} does not sum raw products in pairs")
+    return KernelLayout(gemm_operands(scenario, padding_value), order)
+
+
+def exact_accumulator(scenario: Scenario) -> np.ndarray:
+    """Return Σ (q_x − z_x)(q_w − z_w) for every output cell, as int64."""
+    return exact_accumulators(scenario.layer, scenario.input.centered(), scenario.weight.centered())
+
+
+def run_kernel_model(scenario: Scenario, target: KernelTarget, exact: np.ndarray | None = None) -> KernelResult:
+    """Emulate the kernel in ``target`` on every output cell."""
+    exact = exact_accumulator(scenario) if exact is None else exact
+    correction = np.zeros_like(exact)
+    clipped = np.zeros_like(exact)
+    if target.saturating:
+        layout = kernel_layout(scenario, target)
+        result = pair_sums_u8s8_sat16(layout.operands, layout.order)
+        correction = layout.operands.to_output_layout(result.correction)
+        clipped = layout.operands.to_output_layout(result.clipped_pairs)
+
+    if target.library == "fbgemm":
+        accumulator = wrap_int32(exact + correction)
+        steps = requantize_fbgemm_f32(accumulator, fbgemm_requant_params(scenario))
+    elif target.library == "onednn":
+        accumulator = wrap_int32(exact + correction)
+        combined = target.kernel_path == "reference"
+        steps = requantize_onednn_f32(accumulator, onednn_requant_params(scenario), scenario.layer.relu, combined)
+    else:
+        params = qnnpack_requant_params(scenario)
+        accumulator = wrap_int32(exact + params.bias_int32)
+        steps = requantize_qnnpack_f32(accumulator, params)
+    return KernelResult(exact, correction, clipped, accumulator, steps)
