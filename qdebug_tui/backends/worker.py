@@ -31,6 +31,9 @@ from qdebug_tui.emulators.targets import AVX2_ENVIRONMENT, ISA_VARIABLES
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
+
+# Removes every instruction-set variable from the worker's environment.
+CLEARED_ISA_ENVIRONMENT = {name: "" for name in ISA_VARIABLES}
 _STOP_GRACE_SECONDS = 5.0
 _STDERR_TAIL_BYTES = 2000
 
@@ -95,9 +98,21 @@ class WorkerBackend(QuantizedBackend):
         self._finalizer = weakref.finalize(self, self._process.stop)
 
     @classmethod
-    def native(cls, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> WorkerBackend:
-        """Return a worker with the instruction-set variables removed: the CPU's own kernels."""
-        return cls({name: "" for name in ISA_VARIABLES}, timeout)
+    def for_isa(cls, isa: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> WorkerBackend:
+        """Return a worker for ``isa``: ``native`` inherits this process's environment unchanged.
+
+        ``avx2`` sets ``FBGEMM_ENABLE_INSTRUCTIONS=AVX2`` and ``ONEDNN_MAX_CPU_ISA=AVX2``.
+        """
+        if isa == "native":
+            return cls({}, timeout)
+        if isa == "avx2":
+            return cls(AVX2_ENVIRONMENT, timeout)
+        raise ValueError(f"invalid isa {isa!r}; expected native or avx2")
+
+    @classmethod
+    def cpu_default(cls, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> WorkerBackend:
+        """Return a worker with the instruction-set variables removed: the CPU's own best kernels."""
+        return cls(CLEARED_ISA_ENVIRONMENT, timeout)
 
     # QuantizedBackend --------------------------------------------------------------------
 

@@ -64,28 +64,34 @@ def wrap_int32(values: np.ndarray) -> np.ndarray:
     return ((np.asarray(values, dtype=np.int64) + 2**31) % 2**32 - 2**31).astype(np.int64)
 
 
-def kernel_layout(scenario: Scenario, target: KernelTarget) -> KernelLayout:
-    """Return the raw operands and K order of the FBGEMM or oneDNN kernel in ``target``."""
+def kernel_order(scenario: Scenario, target: KernelTarget) -> np.ndarray:
+    """Return the K order in which ``target``'s kernel pairs (or, if exact, sums) the products.
+
+    FBGEMM's GEMM paths use channels-last im2col order per group, its depthwise kernel the
+    taps in (kh, kw) order; oneDNN pads each tap's channels to a multiple of 4; QNNPACK's
+    exact sum is listed in channels-last order. Linear layers use the natural order.
+    """
     layer = scenario.layer
     weight_shape = scenario.weight.shape
-    if target.library == "fbgemm":
-        padding_value = scenario.input.qparams.zero_points[0]
-        if not layer.is_conv:
-            order = natural_order(weight_shape[1])
-        elif target.kernel_path == "depthwise":
-            # One channel per group: taps in (kh, kw) order, paired (t0, t1), (t2, t3), …
-            order = natural_order(int(np.prod(weight_shape[2:])), multiple=2)
-        else:
-            order = channels_last_order(weight_shape[1], weight_shape[2:])
-    elif target.library == "onednn":
-        padding_value = 0
-        if layer.is_conv:
-            order = per_tap_padded_order(weight_shape[1], weight_shape[2:])
-        else:
-            order = natural_order(weight_shape[1])
-    else:
-        raise ValueError(f"{target.library} does not sum raw products in pairs")
-    return KernelLayout(gemm_operands(scenario, padding_value), order)
+    if not layer.is_conv:
+        return natural_order(weight_shape[1])
+    if target.library == "onednn":
+        return per_tap_padded_order(weight_shape[1], weight_shape[2:])
+    if target.library == "fbgemm" and target.kernel_path == "depthwise":
+        # One channel per group: taps in (kh, kw) order, paired (t0, t1), (t2, t3), …
+        return natural_order(int(np.prod(weight_shape[2:])), multiple=2)
+    return channels_last_order(weight_shape[1], weight_shape[2:])
+
+
+def kernel_padding_value(scenario: Scenario, target: KernelTarget) -> int:
+    """Return the raw activation on padded taps: z_x for FBGEMM and QNNPACK, 0 for oneDNN."""
+    return 0 if target.library == "onednn" else scenario.input.qparams.zero_points[0]
+
+
+def kernel_layout(scenario: Scenario, target: KernelTarget) -> KernelLayout:
+    """Return the raw operands and K order of ``target``'s kernel."""
+    operands = gemm_operands(scenario, kernel_padding_value(scenario, target))
+    return KernelLayout(operands, kernel_order(scenario, target))
 
 
 def exact_accumulator(scenario: Scenario) -> np.ndarray:

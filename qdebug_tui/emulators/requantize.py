@@ -8,7 +8,7 @@ accumulator trace calls the same functions on one cell.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -55,6 +55,21 @@ def output_bounds(scenario: Scenario) -> OutputBounds:
     out = scenario.output
     low = max(out.zero_point, out.dtype.qmin) if scenario.layer.relu else out.dtype.qmin
     return OutputBounds(out.zero_point, low, out.dtype.qmax)
+
+
+def select_channel(params, channel: int):
+    """Return a copy of a requantization parameter object with every array cut to one channel.
+
+    Arrays broadcast per output channel become 0-d arrays of ``channel``'s value; per-tensor
+    values (one element) are kept.
+    """
+    changes = {}
+    for item in fields(params):
+        value = getattr(params, item.name)
+        if isinstance(value, np.ndarray):
+            flat = value.ravel()
+            changes[item.name] = flat[channel if flat.size > 1 else 0].reshape(())
+    return replace(params, **changes)
 
 
 def round_f32_to_i32_rne(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -214,8 +229,10 @@ def requantize_onednn_f32(
 class QnnpackRequantParams:
     """QNNPACK's constants per output channel, broadcast to the output.
 
-    ``act_times_w_scale = f32(s_w · s_x)``; ``multiplier = f32(act_times_w_scale · f32(1 /
-    s_o))``; ``bias_int32 = rne(f32(bias · f32(1 / act_times_w_scale)))``, or zeros.
+    ``act_times_w_scale = f32(f32(s_w) · f32(s_x))``; ``multiplier = f32(act_times_w_scale ·
+    f32(1 / s_o))``. The bias is quantized by ``torch.quantize_per_tensor(bias, s_x · s_w, 0,
+    qint32)`` with the scale product taken in float64: ``bias_int32 = rne(f32(bias · f32(1 /
+    f32(s_x · s_w))))``, or zeros. The two products can differ by one float32 ulp.
     """
 
     act_times_w_scale: np.ndarray
@@ -234,7 +251,8 @@ def qnnpack_requant_params(scenario: Scenario) -> QnnpackRequantParams:
     if scenario.bias is None:
         bias_int32 = np.zeros(act_times_w_scale.shape, dtype=np.int64)
     else:
-        inverse = f32(np.float32(1.0) / act_times_w_scale)
+        bias_scale = f32(scenario.input.qparams.scales[0] * weight_scales_per_output(scenario))
+        inverse = f32(np.float32(1.0) / bias_scale)
         bias_int32 = rne(f32(f32(scenario.bias.values).astype(np.float64) * inverse)).astype(np.int64)
     return QnnpackRequantParams(
         per_output_channel(scenario, act_times_w_scale),

@@ -111,15 +111,20 @@ def pair_sums_u8s8_sat16(operands: GemmOperands, order: np.ndarray) -> Saturatio
 def cell_pair_sums(operands: GemmOperands, order: np.ndarray, gemm_index: tuple[int, int, int, int]) -> list[PairSum]:
     """Return every pair of one GEMM cell in the kernel's K order, with its clipped sum."""
     n, g, p, o = gemm_index
-    row = operands.activations[n, g, p].astype(np.int64)
-    column = operands.weights[g, :, o].astype(np.int64)
+    return row_pair_sums(operands.activations[n, g, p], operands.weights[g, :, o], order)
+
+
+def row_pair_sums(activations: np.ndarray, weights: np.ndarray, order: np.ndarray) -> list[PairSum]:
+    """Return the pairs of one cell from its raw activations and weights in PyTorch's K order."""
+    row = np.asarray(activations, dtype=np.int64)
+    column = np.asarray(weights, dtype=np.int64)
     pairs = []
     for slot in range(0, len(order), 2):
         k_first, k_second = int(order[slot]), int(order[slot + 1])
         a_first, w_first = _slot_values(row, column, k_first)
         a_second, w_second = _slot_values(row, column, k_second)
         exact = a_first * w_first + a_second * w_second
-        saturated = int(sat16(np.int64(exact)))
+        saturated = min(max(exact, INT16_MIN), INT16_MAX)
         pairs.append(PairSum((slot, slot + 1), (k_first, k_second), (a_first, a_second), (w_first, w_second), exact, saturated))
     return pairs
 

@@ -106,8 +106,7 @@ def fbgemm_conv_path(layer: Layer, input_shape: tuple[int, ...], weight_shape: t
         return "depthwise"
     channels_per_group = in_channels // groups
     outputs_per_group = out_channels // groups
-    width_bytes = 64 if avx512 else 32
-    groups_together = max(width_bytes // outputs_per_group // max(channels_per_group, 4), 1)
+    groups_together = fbgemm_groups_together(channels_per_group, outputs_per_group, avx512)
     if (
         layer.spatial_dims >= 2
         and channels_per_group == outputs_per_group
@@ -122,6 +121,12 @@ def fbgemm_conv_path(layer: Layer, input_shape: tuple[int, ...], weight_shape: t
     if all(size == 1 for size in kernel) and all(s == 1 for s in layer.stride) and not any(layer.padding):
         return "pointwise"
     return "im2col"
+
+
+def fbgemm_groups_together(channels_per_group: int, outputs_per_group: int, avx512: bool) -> int:
+    """Return how many groups FBGEMM's groupwise kernel handles at once: its minimum group count."""
+    width_bytes = 64 if avx512 else 32
+    return max(width_bytes // outputs_per_group // max(channels_per_group, 4), 1)
 
 
 def _takes_depthwise_path(layer: Layer, in_channels: int, out_channels: int, kernel: tuple[int, ...]) -> bool:

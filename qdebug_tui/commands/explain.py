@@ -1,0 +1,145 @@
+"""``qdebug explain``: the accumulator trace of one output cell, from the terms to the output.
+
+Runs the real kernel in a worker process (so that a crashing kernel cannot take qdebug down,
+and so that ``--isa avx2`` can set the instruction-set variables), the float path in this
+process, and prints the trace with Rich or as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+
+import numpy as np
+
+from qdebug_tui.core.scenario import ENGINES, Scenario
+from qdebug_tui.emulators import ISA_CHOICES, EmulationError, check_supported
+from qdebug_tui.emulators.reproduce import plan_real_run
+from qdebug_tui.io.errors import ScenarioError
+from qdebug_tui.io.scenario_file import load_scenario
+from qdebug_tui.trace import CellIndexError, CellTrace, trace_cell
+from qdebug_tui.trace.cell import check_index
+from qdebug_tui.trace.json_view import trace_to_json
+
+EXIT_OK = 0
+EXIT_FINDING = 1
+EXIT_INVALID = 2
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``explain`` and its options."""
+    parser = subparsers.add_parser(
+        "explain",
+        help="show every step of one output cell, from the integer terms to the output value",
+        description=(
+            "Trace one output cell: the terms in the kernel's order, the exact and the kernel's int32 accumulator, "
+            "int16 pair saturation, bias, requantization, the float path, and the cause of any difference."
+        ),
+    )
+    parser.add_argument("scenario", help="scenario file (.json)")
+    parser.add_argument("--cell", required=True, help="output index, comma-separated, for example 0,0,0,0 (N, C, H, W)")
+    parser.add_argument("--engine", choices=ENGINES, help="engine to use instead of the scenario's")
+    parser.add_argument(
+        "--isa",
+        choices=ISA_CHOICES,
+        default="native",
+        help="native: the kernels this machine runs; avx2: a CPU without VNNI (default: native)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the trace as JSON instead of tables")
+    parser.add_argument("--all-terms", action="store_true", help="list every term, not only the first 40")
+    parser.add_argument(
+        "--fail-on-mismatch", action="store_true", help="exit with status 1 when the quantized and float paths differ"
+    )
+    return parser
+
+
+def parse_cell(text: str, scenario: Scenario) -> tuple[int, ...]:
+    """Parse ``--cell``; raise :class:`CellIndexError` naming the value and the allowed ranges."""
+    shape = scenario.output_shape
+    ranges = ", ".join(f"0..{size - 1}" for size in shape)
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        values = [int(part) for part in parts]
+    except ValueError:
+        raise CellIndexError(
+            f"invalid --cell {text!r}: expected {len(shape)} comma-separated integers in the ranges {ranges} "
+            f"(output shape {list(shape)})"
+        ) from None
+    return check_index(scenario, values)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the trace of ``args.cell``; return the exit status."""
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as error:
+        print(error.message(), file=sys.stderr)
+        return EXIT_INVALID
+    if args.engine:
+        scenario = scenario.with_engine(args.engine)
+    try:
+        cell = parse_cell(args.cell, scenario)
+        check_supported(scenario)
+    except (CellIndexError, EmulationError) as error:
+        print(f"qdebug explain: {error}", file=sys.stderr)
+        return EXIT_INVALID
+
+    trace = explain_cell(scenario, cell, args.isa)
+    if args.json:
+        print(json.dumps(trace_to_json(trace), indent=2, ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        from qdebug_tui.trace.rich_view import render_trace
+
+        Console(highlight=False).print(render_trace(trace, all_terms=args.all_terms))
+    mismatch = trace.cause not in (None, "clamped")
+    return EXIT_FINDING if args.fail_on_mismatch and mismatch else EXIT_OK
+
+
+def explain_cell(scenario: Scenario, cell: tuple[int, ...], isa: str) -> CellTrace:
+    """Run the real kernel and the float path, and trace ``cell``."""
+    from qdebug_tui.backends.worker import WorkerBackend, WorkerError
+    from qdebug_tui.numerics.float_path import float_layer
+
+    plan = plan_real_run(scenario, isa)
+    notes = list(plan.notes)
+    with WorkerBackend.for_isa(isa) as worker:
+        try:
+            worker.start()
+            real = float_layer(scenario)
+            float_q = worker.quantize_output(real, scenario.output)
+            run = worker.run(plan.scenario)
+        except WorkerError as error:
+            notes.append(f"the real kernel could not be run: {error}")
+            real = float_layer(scenario)
+            float_q, run = None, None
+
+    quantized_q, source = _real_value(plan, run, cell, isa, notes)
+    trace = trace_cell(
+        scenario,
+        cell,
+        isa,
+        float_q=None if float_q is None else int(float_q[cell]),
+        float_real=float(np.float32(real[cell])),
+        quantized_q=quantized_q,
+        quantized_source=source,
+    )
+    return replace(trace, notes=(*trace.notes, *notes))
+
+
+def _real_value(plan, run, cell, isa: str, notes: list[str]) -> tuple[int | None, str]:
+    if run is None:
+        return None, "not run"
+    engine = plan.scenario.engine
+    where = "torch in a worker process" + (" with FBGEMM_ENABLE_INSTRUCTIONS=AVX2, ONEDNN_MAX_CPU_ISA=AVX2" if isa == "avx2" else "")
+    if run.q is None:
+        notes.append(f"the real {engine} kernel rejected the scenario: {run.error}")
+        return None, f"{engine} rejected it"
+    value = int(run.q[cell])
+    if not plan.reproducible:
+        notes.append(f"the real {engine} kernel on this machine gave {value}")
+        return None, f"not reproducible here ({engine} on this machine gave {value})"
+    return value, f"{engine}, {where}"
