@@ -21,6 +21,9 @@ from qdebug_tui.core.scenario import OutputQuant
 
 _ENVIRONMENT_REPORTED = ("FBGEMM_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA")
 
+# Packages whose loaded modules ``info`` lists, so that tests can check what the worker imports.
+_MODULES_REPORTED = frozenset({"qdebug_tui", "textual", "rich"})
+
 
 def serve(requests, replies) -> None:
     """Answer requests until ``exit`` or the end of the input stream."""
@@ -56,6 +59,7 @@ def _answer(backend, op, header: dict, arrays: dict, reply: dict) -> dict:
             engines=list(backend.available_engines()),
             environment={name: os.environ.get(name, "") for name in _ENVIRONMENT_REPORTED},
             pid=os.getpid(),
+            modules=sorted(name for name in sys.modules if name.split(".")[0] in _MODULES_REPORTED),
         )
         return {}
     if op == "run":

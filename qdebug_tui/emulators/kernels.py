@@ -115,8 +115,8 @@ def run_kernel_model(scenario: Scenario, target: KernelTarget, exact: np.ndarray
         steps = requantize_fbgemm_f32(accumulator, fbgemm_requant_params(scenario))
     elif target.library == "onednn":
         accumulator = wrap_int32(exact + correction)
-        combined = target.kernel_path == "reference"
-        steps = requantize_onednn_f32(accumulator, onednn_requant_params(scenario), scenario.layer.relu, combined)
+        reference_kernel = target.kernel_path == "reference"
+        steps = requantize_onednn_f32(accumulator, onednn_requant_params(scenario), scenario.layer.relu, reference_kernel)
     else:
         params = qnnpack_requant_params(scenario)
         accumulator = wrap_int32(exact + params.bias_int32)

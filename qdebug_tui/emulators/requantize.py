@@ -162,12 +162,15 @@ def fbgemm_bias_term(params: FbgemmRequantParams) -> np.ndarray:
 class OnednnRequantParams:
     """oneDNN's scales as PyTorch hands them over, broadcast to the output.
 
-    PyTorch passes reciprocal scales and oneDNN inverts them again, so each scale is
-    ``f32(1 / f32(1 / s))``.
+    The input and output scales reach oneDNN as reciprocals that it inverts again, so they
+    are ``f32(1 / f32(1 / s))``. The weight scales are inverted twice the same way for linear
+    layers, but reach conv kernels as plain ``f32(s_w)`` (measured: on cells where the two
+    differ, torch 2.13's conv follows the plain scale).
     """
 
     src_scale: np.ndarray
     weight_scale: np.ndarray
+    dst_scale: np.ndarray
     dst_reciprocal: np.ndarray
     bias: np.ndarray | None
     bounds: OutputBounds
@@ -182,37 +185,42 @@ def twice_inverted_f32(scale) -> np.ndarray:
 def onednn_requant_params(scenario: Scenario) -> OnednnRequantParams:
     """Compute oneDNN's scales as ``quantized::conv2d`` and ``quantized::linear`` pass them."""
     src_scale = twice_inverted_f32(scenario.input.qparams.scales[0])
-    weight_scale = twice_inverted_f32(weight_scales_per_output(scenario))
+    weight_scales = weight_scales_per_output(scenario)
+    weight_scale = f32(weight_scales) if scenario.layer.is_conv else twice_inverted_f32(weight_scales)
     dst_scale = twice_inverted_f32(scenario.output.scale)
     dst_reciprocal = f32(1.0 / dst_scale.astype(np.float64))
     bias = None if scenario.bias is None else per_output_channel(scenario, f32(scenario.bias.values))
     return OnednnRequantParams(
-        np.asarray(src_scale), per_output_channel(scenario, weight_scale), np.asarray(dst_reciprocal), bias, output_bounds(scenario)
+        np.asarray(src_scale),
+        per_output_channel(scenario, weight_scale),
+        np.asarray(dst_scale),
+        np.asarray(dst_reciprocal),
+        bias,
+        output_bounds(scenario),
     )
 
 
 def requantize_onednn_f32(
-    accumulator: np.ndarray, params: OnednnRequantParams, relu: bool, combined_scale: bool = False
+    accumulator: np.ndarray, params: OnednnRequantParams, relu: bool, reference_kernel: bool = False
 ) -> RequantSteps:
-    """Requantize as oneDNN's int8 kernels (v3.12) do.
+    """Requantize as oneDNN's int8 kernels (v3.12, as bundled with torch 2.13) do.
 
-    ``d = f32(f32(f32(acc) · S_src) · S_w)`` in the jit and brgemm kernels, or
-    ``d = f32(f32(acc) · f32(S_src · S_w))`` with ``combined_scale`` (the reference kernel,
-    src/cpu/ref_convolution_int8.cpp); then ``d = f32(d + bias)``, ReLU as ``max(d, 0)``,
-    ``y = f32(d · f32(1 / S_dst))`` and ``out = clamp(rne(f32(y + z_o)), low, high)``: the
-    zero point is added before rounding, and the float is clamped before it is converted, so
-    an overflow saturates instead of wrapping.
+    ``d = f32(f32(f32(acc) · S_src) · S_w)``, ``d = f32(d + bias)``, ReLU as ``max(d, 0)``;
+    then the jit and brgemm kernels compute ``y = f32(d · f32(1 / S_dst))`` and the reference
+    kernel (``reference_kernel``, src/cpu/ref_convolution_int8.cpp) ``y = f32(d / S_dst)``.
+    Finally ``out = clamp(rne(f32(y + z_o)), low, high)``: the zero point is added before
+    rounding, and the float is clamped before it is converted, so an overflow saturates
+    instead of wrapping.
     """
-    if combined_scale:
-        scale = f32(params.src_scale.astype(np.float64) * params.weight_scale)
-        value = f32(f32(accumulator).astype(np.float64) * scale)
-    else:
-        value = f32(f32(f32(accumulator).astype(np.float64) * params.src_scale).astype(np.float64) * params.weight_scale)
+    value = f32(f32(f32(accumulator).astype(np.float64) * params.src_scale).astype(np.float64) * params.weight_scale)
     if params.bias is not None:
         value = f32(value.astype(np.float64) + params.bias)
     if relu:
         value = np.maximum(value, np.float32(0))
-    scaled = f32(value.astype(np.float64) * params.dst_reciprocal)
+    if reference_kernel:
+        scaled = f32(value.astype(np.float64) / params.dst_scale)
+    else:
+        scaled = f32(value.astype(np.float64) * params.dst_reciprocal)
     bounds = params.bounds
     before_rounding = f32(scaled.astype(np.float64) + bounds.zero_point)
     clamped = np.clip(before_rounding, bounds.low, bounds.high)

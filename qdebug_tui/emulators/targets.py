@@ -205,7 +205,7 @@ def _onednn_target(scenario: Scenario, cpu: CpuInfo, environ: Mapping[str, str],
     if path == "reference":
         note = (
             "without VNNI, oneDNN has no jit kernel for groups whose input or output channels are not a multiple of 4; "
-            "its reference kernel sums exactly and multiplies by one combined scale"
+            "its reference kernel sums exactly and divides by the output scale instead of multiplying by its reciprocal"
         )
         return KernelTarget(scenario.engine, "onednn", path, label, False, reason, (note,))
     return KernelTarget(scenario.engine, "onednn", path, label, kernel_isa.saturating, reason)
