@@ -42,13 +42,13 @@ EXPECTED_PATHS = {
 
 def describe_mismatch(scenario, emulation, real: np.ndarray) -> str:
     cells = np.argwhere(real != emulation.q)[:5]
-    shown = ", ".join(
+    listed = ", ".join(
         f"{tuple(int(i) for i in cell)}: real {int(real[tuple(cell)])}, emulated {int(emulation.q[tuple(cell)])}" for cell in cells
     )
     return (
         f"{int((real != emulation.q).sum())} of {real.size} cells differ on {emulation.library} {emulation.kernel_path} "
         f"({emulation.isa}); layer {scenario.layer}, input {scenario.input.shape}, weight {scenario.weight.shape}, "
-        f"per-channel {scenario.weight.qparams.per_channel}, bias {scenario.bias is not None}: {shown}"
+        f"per-channel {scenario.weight.qparams.per_channel}, bias {scenario.bias is not None}: {listed}"
     )
 
 

@@ -19,6 +19,7 @@ from qdebug_tui.io.scenario_file import load_scenario
 from qdebug_tui.numerics.reference import reference
 from qdebug_tui.testing import build_scenario
 from qdebug_tui.trace import CellIndexError, trace_cell
+from qdebug_tui.trace.batch import emulated_entry, mismatch_causes
 from qdebug_tui.trace.json_view import trace_to_json
 
 SEED = Path(__file__).resolve().parents[1] / "sample_data" / "seed_conv2d.json"
@@ -70,7 +71,7 @@ def test_onednn_pairs_stay_within_taps():
     trace = trace_cell(scenario, (0, 0, 0, 0), "avx2")
     assert trace.backend.library == "onednn"
     assert trace.backend.saturating
-    # Three channels padded to four per tap: every second pair holds channel 2 and a zero slot.
+    # Three channels padded to four per tap: every second pair is channel 2 and a zero slot.
     assert all(pair.k[1] == -1 for pair in trace.backend.pairs[1::2])
     padded = [term for term in trace.terms if term.input_index is None]
     assert padded and all(term.raw_x == 0 and term.q_x == 3 for term in padded)
@@ -127,3 +128,20 @@ def test_trace_rejects_asymmetric_onednn():
 def test_emulate_rejects_unknown_isa():
     with pytest.raises(ValueError, match="invalid isa 'avx512'"):
         emulate(load_scenario(SEED), "avx512")
+
+
+def test_mismatch_causes_name_seed_cell():
+    scenario = load_scenario(SEED)
+    float_q = np.zeros((1, 1, 1, 1), dtype=np.int64)
+    float_real = np.full((1, 1, 1, 1), -0.5151546, dtype=np.float32)
+    causes = mismatch_causes(scenario, float_q, float_real, None, "avx2")
+    assert causes == {(0, 0, 0, 0): "int16-saturation"}
+    assert mismatch_causes(scenario, float_q, float_real, None, "native") == {}
+
+
+def test_emulated_entry_describes_backend():
+    entry = emulated_entry(emulate(load_scenario(SEED), "avx2"))
+    assert entry["q"] == [[[[7]]]]
+    assert entry["backend"]["library"] == "fbgemm"
+    assert entry["backend"]["isa"] == "avx2"
+    assert entry["backend"]["cells_with_saturated_pairs"] == 1

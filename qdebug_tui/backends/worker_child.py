@@ -26,7 +26,7 @@ _MODULES_REPORTED = frozenset({"qdebug_tui", "textual", "rich"})
 
 
 def serve(requests, replies) -> None:
-    """Answer requests until ``exit`` or the end of the input stream."""
+    """Serve requests until ``exit`` or the end of the input stream."""
     from qdebug_tui.backends.torch_ao import TorchAOBackend
 
     backend = TorchAOBackend()

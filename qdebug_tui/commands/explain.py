@@ -1,8 +1,8 @@
 """``qdebug explain``: the accumulator trace of one output cell, from the terms to the output.
 
-Runs the real kernel in a worker process (so that a crashing kernel cannot take qdebug down,
-and so that ``--isa avx2`` can set the instruction-set variables), the float path in this
-process, and prints the trace with Rich or as JSON.
+The real kernel runs in a worker process, so that a crashing kernel cannot take qdebug down
+and ``--isa avx2`` can set the instruction-set variables. The float path runs in this
+process. The trace is printed with Rich, or as JSON with ``--json``.
 """
 
 from __future__ import annotations

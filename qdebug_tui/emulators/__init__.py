@@ -1,8 +1,8 @@
 """Bit-exact NumPy models of PyTorch's CPU quantized conv and linear kernels.
 
 :func:`emulate` returns the output integers that FBGEMM, oneDNN or QNNPACK compute for a
-scenario, with the int32 accumulator the kernel holds before requantization and the number of
-int16 pair sums it clipped. The models are checked against the real torch 2.13 ops by the
+scenario, with the int32 accumulator the kernel requantizes and the number of int16 pair
+sums it clipped. The models are checked against the real torch 2.13 ops by the
 property tests in ``tests/`` and by ``python -m benchmarks.soak_emulators``.
 """
 
@@ -31,7 +31,7 @@ class Emulation:
 
     ``library`` is the library that runs the layer after ``x86`` dispatch. ``saturating`` is
     True when the kernel sums raw product pairs with int16 saturation. ``q``,
-    ``kernel_accumulator`` (the int32 the kernel holds before requantization; QNNPACK's
+    ``kernel_accumulator`` (the int32 the kernel requantizes, which for QNNPACK
     includes its int32 bias) and ``saturated_pairs`` are int64 arrays of the output shape.
     """
 

@@ -67,8 +67,8 @@ def wrap_int32(values: np.ndarray) -> np.ndarray:
 def kernel_order(scenario: Scenario, target: KernelTarget) -> np.ndarray:
     """Return the K order in which ``target``'s kernel pairs (or, if exact, sums) the products.
 
-    FBGEMM's GEMM paths use channels-last im2col order per group, its depthwise kernel the
-    taps in (kh, kw) order; oneDNN pads each tap's channels to a multiple of 4; QNNPACK's
+    FBGEMM's GEMM paths use channels-last im2col order per group, and its depthwise kernel
+    the taps in (kh, kw) order. oneDNN pads each tap's channels to a multiple of 4. QNNPACK's
     exact sum is listed in channels-last order. Linear layers use the natural order.
     """
     layer = scenario.layer

@@ -2,9 +2,9 @@
 
 ``isa="avx2"`` models a CPU without VNNI. On a VNNI CPU the what-if worker runs torch under
 ``FBGEMM_ENABLE_INSTRUCTIONS=AVX2`` and ``ONEDNN_MAX_CPU_ISA=AVX2``, which reproduces most of
-that form, but two decisions read cpuinfo and ignore the variables: PyTorch's ``x86``
-dispatch (a non-VNNI ``x86`` conv runs FBGEMM, so the worker runs engine ``fbgemm``) and
-FBGEMM's groupwise kernel (which keeps using VNNI, so its AVX2 result cannot be run here).
+that form. Two decisions read cpuinfo and ignore the variables. PyTorch's ``x86`` dispatch
+sends a non-VNNI conv to FBGEMM, so the worker runs engine ``fbgemm`` instead. FBGEMM's
+groupwise kernel keeps using VNNI, so its AVX2 result cannot be run here.
 """
 
 from __future__ import annotations

@@ -26,10 +26,10 @@ _TWO_POW_31 = 2.0**31
 class RequantSteps:
     """The intermediate values of one requantization, each broadcast to the output shape.
 
-    ``value`` is the float32 value that is multiplied (accumulator plus float bias, if any);
-    ``scaled`` is the result in output LSB before the zero point; ``before_rounding`` is the
-    value that is rounded (``scaled`` for FBGEMM and QNNPACK, ``scaled`` + zero point for
-    oneDNN). ``rounded`` holds INT32_MIN where ``overflow`` is set.
+    ``value`` is the float32 value that is multiplied (accumulator plus float bias, if any).
+    ``scaled`` is the result in output LSB before the zero point. ``before_rounding`` is the
+    value that is rounded: ``scaled`` for FBGEMM and QNNPACK, ``scaled`` + zero point for
+    oneDNN. ``rounded`` is INT32_MIN where ``overflow`` is set.
     """
 
     value: np.ndarray

@@ -144,10 +144,10 @@ def _pair_indices(order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _take_slots(values: np.ndarray, slots: np.ndarray, axis: int) -> np.ndarray:
     """Take ``slots`` along ``axis``; a zero slot gives 0."""
     safe = np.where(slots == ZERO_SLOT, 0, slots)
-    taken = np.take(values, safe, axis=axis).astype(np.int64)
-    mask_shape = [1] * taken.ndim
+    gathered = np.take(values, safe, axis=axis).astype(np.int64)
+    mask_shape = [1] * gathered.ndim
     mask_shape[axis] = -1
-    return np.where((slots == ZERO_SLOT).reshape(mask_shape), 0, taken)
+    return np.where((slots == ZERO_SLOT).reshape(mask_shape), 0, gathered)
 
 
 def _add_by_column(total: np.ndarray, values: np.ndarray, column: np.ndarray, groups: np.ndarray, outputs: np.ndarray) -> None:

@@ -1,4 +1,4 @@
-"""Which kernel runs a scenario, and whether it sums 8-bit products in saturating int16 pairs.
+"""Kernel selection: the library, kernel path and accumulation form that run a scenario.
 
 A :class:`KernelTarget` names the library (after ``x86`` dispatch), the kernel path inside it,
 the instruction set and the accumulation form. It depends on the CPU and on the environment
@@ -27,7 +27,7 @@ ISA_CHOICES = ("native", "avx2")
 # Variables that cap the instruction set of FBGEMM and oneDNN, read once per process.
 ISA_VARIABLES = ("FBGEMM_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
 
-# What a process runs with when the what-if worker reproduces the AVX2 form on a VNNI CPU.
+# The environment of the what-if worker, which reproduces the AVX2 form on a VNNI CPU.
 AVX2_ENVIRONMENT = {"FBGEMM_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 _AVX2_FLAGS = frozenset({"sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "bmi2"})

@@ -49,7 +49,7 @@ def trace_cell(
 
     ``float_q`` and ``float_real`` are the float path's integer and real value for the cell
     (computed from the dequantized terms when not given); ``quantized_q`` is the real kernel's
-    integer, if it ran, and ``quantized_source`` says where. ``isa``, ``cpu`` and ``environ``
+    integer, if it ran, and ``quantized_source`` names where it ran. ``isa``, ``cpu`` and ``environ``
     are as in :func:`qdebug_tui.emulators.emulate`. Raises :class:`CellIndexError` for an
     index outside the output, :class:`qdebug_tui.emulators.EmulationError` for a scenario the
     engine rejects, and ValueError for an unknown ``isa``.

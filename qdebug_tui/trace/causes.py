@@ -52,7 +52,7 @@ CAUSES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class CellFacts:
-    """What the classifier needs about one cell; ``requantize`` maps an accumulator to steps."""
+    """Inputs of the classifier for one cell; ``requantize`` maps an accumulator to steps."""
 
     scenario: Scenario
     target: KernelTarget

@@ -1,11 +1,15 @@
 """The accumulator trace as a JSON-ready dict, the format of ``qdebug explain --json``.
 
-Top-level keys: ``index``, ``terms`` (``q_x``, ``q_w``, ``product`` and more per term, in the
-kernel's K order), ``accumulator`` (the exact integer sum), ``backend`` (``name``, ``isa``,
-``pairs``, ``saturated_pairs``, ``accumulator``: the int32 the kernel holds), ``bias``,
-``requantization``, ``output_q`` (the emulated kernel's integer), ``exact``, ``float_path``
-(``real``, ``q``), ``quantized_path`` (``q``: the real kernel's integer, or null),
-``cause``, ``explanation``, ``steps`` and ``notes``.
+Top-level keys:
+
+- ``index``; ``terms``, in the kernel's K order, each with ``q_x``, ``q_w``, ``product`` and more;
+- ``accumulator``, the exact integer sum;
+- ``backend``, with ``name``, ``isa``, ``pairs``, ``saturated_pairs`` and ``accumulator``
+  (the int32 the kernel requantizes);
+- ``bias``, ``requantization``, ``output_q`` (the emulated kernel's integer) and ``exact``;
+- ``float_path`` with ``real`` and ``q``; ``quantized_path`` with ``q``, the real kernel's
+  integer or null;
+- ``cause``, ``explanation``, ``steps`` and ``notes``.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ class ZeroPointCorrection:
 
 @dataclass(frozen=True)
 class BackendAccumulation:
-    """How the kernel summed the cell's products, ending in the int32 it requantizes.
+    """The kernel's summation of the cell's products, ending in the int32 it requantizes.
 
     ``raw_sum`` is Σ raw products (exact) and ``pair_sum`` the kernel's sum of its pair sums;
     both are None for QNNPACK, which multiplies zero-point-centered values. ``accumulator``
@@ -93,9 +93,10 @@ class BackendAccumulation:
 class BiasTrace:
     """The bias as the engine applies it.
 
-    ``exact`` is bias / (s_x · s_w) in accumulator units from the float64 scales; ``applied``
-    is what the engine adds in those units: a float32 term (FBGEMM), the int32 rounding
-    (QNNPACK), or, for oneDNN, the float bias added after scaling, shown here divided back.
+    ``exact`` is bias / (s_x · s_w) in accumulator units, from the float64 scales.
+    ``applied`` is what the engine adds, in the same units. FBGEMM adds a float32 term and
+    QNNPACK the int32 rounding. oneDNN adds the float bias after scaling, shown here divided
+    back into accumulator units.
     """
 
     real: float | None
@@ -139,9 +140,9 @@ class ExactTrace:
 class FloatPathTrace:
     """The float path for the cell: dequantized terms summed in float32, bias, quantize.
 
-    ``terms_sum_f32`` sums the dequantized products in PyTorch's order in float32, as a
-    sequential loop would; ``real`` is the float layer's output (torch's own value when the
-    caller passed it, else ``terms_sum_f32 + bias``); ``source`` names which.
+    ``terms_sum_f32`` is the sum of the dequantized products in PyTorch's order in float32, as
+    a sequential loop computes it. ``real`` is the float layer's output: torch's own value when
+    the caller passed it, else ``terms_sum_f32 + bias``. ``source`` names which.
     """
 
     terms_sum_f32: float

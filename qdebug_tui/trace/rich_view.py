@@ -45,7 +45,7 @@ def _verdict(trace: CellTrace) -> RenderableType:
 
 
 def _comparison(trace: CellTrace) -> RenderableType:
-    """The kernel's numbers next to the exact ones, with the row where they part."""
+    """Return a table of the kernel's numbers next to the exact ones, marking where they part."""
     table = Table(title="Kernel and exact arithmetic, side by side", title_justify="left")
     table.add_column("step")
     table.add_column(f"{trace.backend.library} ({trace.backend.isa})", justify="right")
@@ -78,14 +78,14 @@ def _terms(trace: CellTrace, all_terms: bool) -> RenderableType:
     table = Table(title=f"Terms in the kernel's K order ({len(trace.terms)})", title_justify="left")
     for name in ("slot", "input index", "q_x", "q_x − z_x", "weight index", "q_w", "q_w − z_w", "product"):
         table.add_column(name, justify="right")
-    shown = trace.terms if all_terms else trace.terms[:DEFAULT_TERM_ROWS]
-    for term in shown:
+    visible = trace.terms if all_terms else trace.terms[:DEFAULT_TERM_ROWS]
+    for term in visible:
         where = "padding" if term.input_index is None else _index_text(term.input_index)
         table.add_row(
             str(term.slot), where, str(term.q_x), str(term.x_centered), _index_text(term.weight_index),
             str(term.q_w), str(term.w_centered), str(term.product),
         )
-    hidden = len(trace.terms) - len(shown)
+    hidden = len(trace.terms) - len(visible)
     table.caption = f"exact accumulator Σ product = {trace.exact.accumulator}" + (f" · {hidden} more terms (--all-terms)" if hidden else "")
     table.caption_justify = "left"
     return table
@@ -97,30 +97,12 @@ def _index_text(index: tuple[int, ...]) -> str:
 
 def _accumulation(trace: CellTrace) -> RenderableType:
     backend = trace.backend
-    lines = [f"{backend.summation}"]
+    lines = [backend.summation]
     if backend.raw_sum is not None:
         lines.append(f"Σ raw products = {backend.raw_sum}; Σ pair sums as the kernel adds them = {backend.pair_sum}")
-    clipped = [pair for pair in backend.pairs if pair.clipped_by]
-    for pair in clipped:
-        (a0, a1), (w0, w1) = pair.activations, pair.weights
-        lines.append(
-            f"  clipped pair at slots {pair.slots[0]},{pair.slots[1]}: {a0}·({w0}) + {a1}·({w1}) = {pair.exact} "
-            f"→ {pair.saturated} (by {pair.clipped_by:+d})"
-        )
-    if backend.pairs:
-        lines.append(f"{backend.saturated_pairs} of {len(backend.pairs)} pairs clipped, moving the sum by {backend.clipping:+d}")
-    correction = backend.zero_point
-    if correction is not None and backend.library == "fbgemm":
-        lines.append(
-            f"zero-point corrections, subtracted: z_x·column_offset = {correction.input_zero_point}·({correction.column_offset}) "
-            f"= {correction.column_term} and row_offset·z_w = {correction.row_offset}·({correction.weight_zero_point}) "
-            f"= {correction.row_term}"
-        )
-    elif correction is not None:
-        lines.append(
-            f"zero-point compensation, subtracted: z_x·Σ W over the taps inside the input = "
-            f"{correction.input_zero_point}·({correction.column_offset}) = {correction.column_term}"
-        )
+    lines.extend(_pair_lines(trace))
+    lines.extend(_correction_lines(trace))
+
     bias = trace.bias
     if bias.real is not None:
         lines.append(
@@ -129,6 +111,38 @@ def _accumulation(trace: CellTrace) -> RenderableType:
         )
     lines.append(f"int32 accumulator the kernel requantizes: {backend.accumulator}")
     return Panel("\n".join(lines), title="Accumulation in the kernel", title_align="left")
+
+
+def _pair_lines(trace: CellTrace) -> list[str]:
+    backend = trace.backend
+    lines = []
+    for pair in backend.pairs:
+        if not pair.clipped_by:
+            continue
+        (a0, a1), (w0, w1) = pair.activations, pair.weights
+        lines.append(
+            f"  clipped pair at slots {pair.slots[0]},{pair.slots[1]}: {a0}·({w0}) + {a1}·({w1}) = {pair.exact} "
+            f"→ {pair.saturated} (by {pair.clipped_by:+d})"
+        )
+    if backend.pairs:
+        lines.append(f"{backend.saturated_pairs} of {len(backend.pairs)} pairs clipped, moving the sum by {backend.clipping:+d}")
+    return lines
+
+
+def _correction_lines(trace: CellTrace) -> list[str]:
+    correction = trace.backend.zero_point
+    if correction is None:
+        return []
+    if trace.backend.library == "fbgemm":
+        return [
+            f"zero-point corrections, subtracted: z_x·column_offset = {correction.input_zero_point}·({correction.column_offset}) "
+            f"= {correction.column_term} and row_offset·z_w = {correction.row_offset}·({correction.weight_zero_point}) "
+            f"= {correction.row_term}"
+        ]
+    return [
+        f"zero-point compensation, subtracted: z_x·Σ W over the taps inside the input = "
+        f"{correction.input_zero_point}·({correction.column_offset}) = {correction.column_term}"
+    ]
 
 
 def _requantization(trace: CellTrace) -> RenderableType:

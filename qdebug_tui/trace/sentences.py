@@ -53,11 +53,11 @@ def _pair_text(pair) -> str:
 def _saturation(facts: CellFacts, step: CauseStep) -> str:
     backend = facts.backend
     clipped = [pair for pair in backend.pairs if pair.clipped_by]
-    shown = " and ".join(_pair_text(pair) for pair in clipped[:2])
+    first_pairs = " and ".join(_pair_text(pair) for pair in clipped[:2])
     more = f" (and {len(clipped) - 2} more)" if len(clipped) > 2 else ""
     count = f"{len(clipped)} int16 pair sum{'s' if len(clipped) != 1 else ''}"
     return (
-        f"{count} clipped in {_kernel_name(facts)}: {shown}{more}, so the kernel holds {backend.accumulator} instead of "
+        f"{count} clipped in {_kernel_name(facts)}: {first_pairs}{more}, so the kernel holds {backend.accumulator} instead of "
         f"the exact {facts.exact.accumulator} and outputs {step.q_before} instead of {step.q_after}; fix: 7-bit "
         "activations (reduce_range=True, 0..127), smaller adjacent weights, or a CPU with AVX512-VNNI"
     )

@@ -1,0 +1,123 @@
+"""``qdebug explain`` as a user runs it: exit codes, messages, JSON and the Rich trace."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qdebug_tui.commands import explain
+from qdebug_tui.core.scenario import ENGINES
+from qdebug_tui.io.scenario_file import load_scenario
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
+SEED = SAMPLES / "seed_conv2d.json"
+
+
+def run_explain(*argv: str) -> int:
+    """Parse ``argv`` as ``qdebug explain`` does and run it."""
+    parser = argparse.ArgumentParser(prog="qdebug")
+    explain.add_parser(parser.add_subparsers(dest="command"))
+    return explain.run(parser.parse_args(["explain", *argv]))
+
+
+def json_trace(capsys, *argv: str) -> tuple[int, dict]:
+    status = run_explain(*argv, "--json")
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_seed_avx2_json(capsys):
+    status, document = json_trace(capsys, str(SEED), "--cell", "0,0,0,0", "--isa", "avx2")
+    assert status == 0
+    assert document["accumulator"] == -13861
+    assert document["backend"]["name"] == "fbgemm"
+    assert document["backend"]["accumulator"] == 4003
+    assert document["backend"]["saturated_pairs"] == 2
+    assert document["output_q"] == 7
+    assert document["quantized_path"]["q"] == 7
+    assert document["float_path"]["q"] == 0
+    assert document["cause"] == "int16-saturation"
+    assert any("x86 dispatch reads cpuinfo" in note for note in document["notes"])
+
+
+def test_seed_native_json(capsys):
+    status, document = json_trace(capsys, str(SEED), "--cell", "0,0,0,0")
+    assert status == 0
+    assert document["quantized_path"]["q"] == 0
+    assert document["backend"]["isa"] == "avx512-vnni"
+    assert document["cause"] == "clamped"
+
+
+def test_seed_rich_trace_shows_where_paths_part(capsys):
+    status = run_explain(str(SEED), "--cell", "0,0,0,0", "--isa", "avx2")
+    output = capsys.readouterr().out
+    assert status == 0
+    assert "they part here" in output
+    assert "4003" in output
+    assert "-13861" in output
+    assert "int16-saturation" in output
+
+
+def test_fail_on_mismatch_exits_one(capsys):
+    assert run_explain(str(SEED), "--cell", "0,0,0,0", "--isa", "avx2", "--fail-on-mismatch", "--json") == 1
+    assert run_explain(str(SEED), "--cell", "0,0,0,0", "--fail-on-mismatch", "--json") == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--cell", "0,0,1,0"], "cell index 1 at position 2 is out of range 0..0"),
+        (["--cell", "0,x"], "invalid --cell '0,x': expected 4 comma-separated integers"),
+        (["--cell", "0,0,0"], "has 3 indices; the output shape [1, 1, 1, 1] needs 4"),
+        (["--cell", "0,0,0,0", "--engine", "onednn"], "rejects a nonzero weight zero point"),
+    ],
+)
+def test_invalid_input_exits_two(capsys, argv, message):
+    status = run_explain(str(SEED), *argv)
+    captured = capsys.readouterr()
+    assert status == 2
+    assert message in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+
+
+def test_missing_scenario_exits_two(capsys, tmp_path):
+    status = run_explain(str(tmp_path / "absent.json"), "--cell", "0,0,0,0")
+    assert status == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("isa", ["native", "avx2"])
+@pytest.mark.parametrize("sample", sorted(path.name for path in SAMPLES.glob("*.json")))
+def test_every_sample_and_engine_side_by_side(capsys, sample, isa):
+    """The real kernel's number, the emulated one and the exact one, for a differing cell if any."""
+    scenario = load_scenario(SAMPLES / sample)
+    cell = ",".join("0" for _ in scenario.output_shape)
+    for engine in ENGINES:
+        if engine == "onednn" and any(scenario.weight.qparams.zero_points):
+            continue
+        status, document = json_trace(capsys, str(SAMPLES / sample), "--cell", cell, "--engine", engine, "--isa", isa)
+        assert status == 0
+        assert document["quantized_path"]["q"] == document["output_q"], (engine, document["notes"])
+        assert isinstance(document["exact"]["q"], int)
+        if document["output_q"] != document["float_path"]["q"]:
+            assert document["cause"] not in (None, "clamped")
+            assert document["steps"]
+
+
+def test_explain_prints_nothing_on_stderr():
+    code = (
+        "import argparse, sys\n"
+        "from qdebug_tui.commands import explain\n"
+        "parser = argparse.ArgumentParser(prog='qdebug')\n"
+        "explain.add_parser(parser.add_subparsers(dest='command'))\n"
+        f"sys.exit(explain.run(parser.parse_args(['explain', {str(SEED)!r}, '--cell', '0,0,0,0', '--isa', 'avx2', '--json'])))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["output_q"] == 7
