@@ -125,3 +125,18 @@ def test_emulators_and_trace_import_without_torch():
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "[]"
     assert output.stderr == ""
+
+
+def test_unknown_fbgemm_value_keeps_cpu_isa():
+    seed = load_scenario(SEED).with_engine("fbgemm")
+    assert not resolve_target(seed, cpu=VNNI_CPU, environ={"FBGEMM_ENABLE_INSTRUCTIONS": "bogus"}).saturating
+
+
+def test_onednn_uses_avx_vnni():
+    linear = load_scenario(SEED.with_name("pytorch_issue_76390_linear.json")).with_engine("onednn")
+    alder_lake = CpuInfo("x86_64", "AVX-VNNI CPU", frozenset({"avx2", "avx_vnni"}), "linux")
+    assert not resolve_target(linear, cpu=alder_lake, environ={}).saturating
+    assert resolve_target(linear, cpu=alder_lake, environ={"ONEDNN_MAX_CPU_ISA": "AVX2"}).saturating
+    assert resolve_target(linear, cpu=VNNI_CPU, environ={"ONEDNN_MAX_CPU_ISA": "AVX2_VNNI"}).saturating
+    assert resolve_target(linear, cpu=VNNI_CPU, environ={"ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}).saturating
+    assert not resolve_target(linear, cpu=VNNI_CPU, environ={"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI"}).saturating

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qdebug_tui.commands import explain
@@ -121,3 +122,40 @@ def test_explain_prints_nothing_on_stderr():
     assert result.returncode == 0
     assert result.stderr == ""
     assert json.loads(result.stdout)["output_q"] == 7
+
+
+def write_width_one_conv(path: Path, weight_shape, input_shape, stride, padding, dilation) -> Path:
+    """Write a oneDNN conv whose input is 1 wide, the shape of oneDNN 3.12's padding bug."""
+    rng = np.random.default_rng(3)
+    document = {
+        "format": "qdebug-scenario",
+        "version": 1,
+        "name": path.stem,
+        "layer": {"kind": "conv2d", "stride": stride, "padding": padding, "dilation": dilation, "groups": 1, "relu": False},
+        "input": {"dtype": "quint8", "scale": 0.02, "zero_point": 120, "q": rng.integers(0, 256, input_shape).tolist()},
+        "weight": {"dtype": "qint8", "scale": 0.01, "zero_point": 0, "q": rng.integers(-128, 128, weight_shape).tolist()},
+        "bias": None,
+        "output": {"dtype": "quint8", "scale": 0.05, "zero_point": 100},
+        "engine": "onednn",
+    }
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_wrong_kernel_result_is_kernel_mismatch(capsys, tmp_path):
+    path = write_width_one_conv(tmp_path / "wrong.json", (1, 4, 1, 2), (2, 4, 4, 1), [1, 2], [2, 1], [2, 2])
+    status, document = json_trace(capsys, str(path), "--cell", "0,0,2,0")
+    assert status == 0
+    assert document["quantized_path"]["q"] != document["exact"]["q"]
+    assert document["output_q"] == document["exact"]["q"]
+    assert document["cause"] == "kernel-mismatch"
+    assert "1 wide" in document["explanation"]
+
+
+def test_crashing_kernel_is_kernel_mismatch(capsys, tmp_path):
+    path = write_width_one_conv(tmp_path / "crash.json", (3, 3, 1, 1), (1, 3, 4, 1), [1, 2], [1, 1], [2, 2])
+    status, document = json_trace(capsys, str(path), "--cell", "0,0,1,0")
+    assert status == 0
+    assert document["quantized_path"]["q"] is None
+    assert document["cause"] == "kernel-mismatch"
+    assert "crashed the process" in document["explanation"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +133,22 @@ def test_wire_rejects_malformed_header():
     data = (4).to_bytes(4, "big") + b"{{{{"
     with pytest.raises(WireError, match="malformed message header"):
         read_message(stream_reader(io.BytesIO(data)))
+
+
+def test_worker_exits_when_parent_is_killed(tmp_path):
+    code = (
+        "import time\n"
+        "from qdebug_tui.backends.worker import WorkerBackend\n"
+        "worker = WorkerBackend()\n"
+        "worker.start()\n"
+        "print(worker.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while process_state(child) not in (None, "Z") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert process_state(child) in (None, "Z")

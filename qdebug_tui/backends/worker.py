@@ -25,6 +25,7 @@ import numpy as np
 
 from qdebug_tui.backends.base import QuantizedBackend, QuantizedRun
 from qdebug_tui.backends.wire import WireError, read_message, scenario_header, write_message
+from qdebug_tui.backends.worker_child import PARENT_PID_VARIABLE
 from qdebug_tui.core.scenario import OutputQuant, Scenario
 from qdebug_tui.emulators.targets import AVX2_ENVIRONMENT, ISA_VARIABLES
 
@@ -35,6 +36,9 @@ DEFAULT_TIMEOUT_SECONDS = 300.0
 # Removes every instruction-set variable from the worker's environment.
 CLEARED_ISA_ENVIRONMENT = {name: "" for name in ISA_VARIABLES}
 _STOP_GRACE_SECONDS = 5.0
+
+# The start of a QuantizedRun error when the kernel took the worker process down twice.
+CRASH_MESSAGE = "the worker process died twice running this scenario"
 _STDERR_TAIL_BYTES = 2000
 
 
@@ -128,7 +132,7 @@ class WorkerBackend(QuantizedBackend):
         try:
             reply, reply_arrays = self._request({"op": "run", "scenario": header}, arrays)
         except _WorkerDied as died:
-            return QuantizedRun(None, f"the worker process died twice running this scenario: {died}")
+            return QuantizedRun(None, f"{CRASH_MESSAGE}: {died}")
         return QuantizedRun(reply_arrays.get("q"), reply.get("error"))
 
     def quantize_output(self, real: np.ndarray, output: OutputQuant) -> np.ndarray:
@@ -174,6 +178,7 @@ class WorkerBackend(QuantizedBackend):
 
     def _child_environment(self) -> dict[str, str]:
         environ = dict(os.environ)
+        environ[PARENT_PID_VARIABLE] = str(os.getpid())
         for name, value in self.environment.items():
             if value:
                 environ[name] = value

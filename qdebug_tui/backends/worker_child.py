@@ -14,12 +14,19 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 
 from qdebug_tui.backends.wire import WireError, read_message, scenario_from_header, stream_reader, write_message
 from qdebug_tui.core.dtypes import DTYPES
 from qdebug_tui.core.scenario import OutputQuant
 
 _ENVIRONMENT_REPORTED = ("FBGEMM_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA")
+
+# The variable that passes the parent's pid, so that the worker can exit when it is orphaned.
+PARENT_PID_VARIABLE = "QDEBUG_WORKER_PARENT_PID"
+_PARENT_CHECK_SECONDS = 1.0
+_ORPHANED_EXIT_STATUS = 3
 
 # Packages whose loaded modules ``info`` lists, so that tests can check what the worker imports.
 _MODULES_REPORTED = frozenset({"qdebug_tui", "textual", "rich"})
@@ -84,7 +91,25 @@ def _object(header: dict, key: str) -> dict:
     return value
 
 
+def exit_when_orphaned(parent: int, period: float = _PARENT_CHECK_SECONDS) -> None:
+    """Start a daemon thread that ends this process once ``parent`` is no longer its parent.
+
+    A parent killed by a signal runs no cleanup, and a kernel stuck after memory corruption
+    may never read the end of its input, so the worker checks its parent itself.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(period)
+        os._exit(_ORPHANED_EXIT_STATUS)
+
+    threading.Thread(target=watch, name="qdebug-parent-watch", daemon=True).start()
+
+
 def main() -> int:
+    parent = os.environ.get(PARENT_PID_VARIABLE, "")
+    if parent.isdigit():
+        exit_when_orphaned(int(parent))
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     serve(sys.stdin.buffer, replies)

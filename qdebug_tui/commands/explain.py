@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
 def explain_cell(scenario: Scenario, cell: tuple[int, ...], isa: str) -> CellTrace:
     """Run the real kernel and the float path, and trace ``cell``."""
-    from qdebug_tui.backends.worker import WorkerBackend, WorkerError
+    from qdebug_tui.backends.worker import CRASH_MESSAGE, WorkerBackend, WorkerError
     from qdebug_tui.numerics.float_path import float_layer
 
     plan = plan_real_run(scenario, isa)
@@ -118,6 +118,9 @@ def explain_cell(scenario: Scenario, cell: tuple[int, ...], isa: str) -> CellTra
             float_q, run = None, None
 
     quantized_q, source = _real_value(plan, run, cell, isa, notes)
+    crash = None
+    if run is not None and run.error and run.error.startswith(CRASH_MESSAGE):
+        crash = run.error.removeprefix(CRASH_MESSAGE).lstrip(": ")
     trace = trace_cell(
         scenario,
         cell,
@@ -126,6 +129,7 @@ def explain_cell(scenario: Scenario, cell: tuple[int, ...], isa: str) -> CellTra
         float_real=float(np.float32(real[cell])),
         quantized_q=quantized_q,
         quantized_source=source,
+        kernel_crash=crash,
     )
     return replace(trace, notes=(*trace.notes, *notes))
 
@@ -136,8 +140,8 @@ def _real_value(plan, run, cell, isa: str, notes: list[str]) -> tuple[int | None
     engine = plan.scenario.engine
     where = "torch in a worker process" + (" with FBGEMM_ENABLE_INSTRUCTIONS=AVX2, ONEDNN_MAX_CPU_ISA=AVX2" if isa == "avx2" else "")
     if run.q is None:
-        notes.append(f"the real {engine} kernel rejected the scenario: {run.error}")
-        return None, f"{engine} rejected it"
+        notes.append(f"the real {engine} kernel returned no result: {run.error}")
+        return None, f"{engine} returned no result"
     value = int(run.q[cell])
     if not plan.reproducible:
         notes.append(f"the real {engine} kernel on this machine gave {value}")

@@ -42,6 +42,7 @@ def trace_cell(
     float_real: float | None = None,
     quantized_q: int | None = None,
     quantized_source: str = "",
+    kernel_crash: str | None = None,
     cpu: CpuInfo | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> CellTrace:
@@ -49,7 +50,8 @@ def trace_cell(
 
     ``float_q`` and ``float_real`` are the float path's integer and real value for the cell
     (computed from the dequantized terms when not given); ``quantized_q`` is the real kernel's
-    integer, if it ran, and ``quantized_source`` names where it ran. ``isa``, ``cpu`` and ``environ``
+    integer, if it ran, and ``quantized_source`` names where it ran. ``kernel_crash`` describes
+    how the real kernel crashed the process that ran it, if it did. ``isa``, ``cpu`` and ``environ``
     are as in :func:`qdebug_tui.emulators.emulate`. Raises :class:`CellIndexError` for an
     index outside the output, :class:`qdebug_tui.emulators.EmulationError` for a scenario the
     engine rejects, and ValueError for an unknown ``isa``.
@@ -71,6 +73,7 @@ def trace_cell(
     facts = CellFacts(
         scenario, target, backend, steps, exact, bias, float_path, quantized_q, requantize,
         known_kernel_bug(scenario, target, "avx512f" in real_cpu.flags),
+        kernel_crash,
     )
     verdict = classify(facts)
     source = quantized_source or ("no real kernel run" if quantized_q is None else "the real kernel")

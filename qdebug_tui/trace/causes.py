@@ -28,10 +28,10 @@ from fractions import Fraction
 
 import numpy as np
 
+from qdebug_tui.core.dtypes import INT16_MAX, INT16_MIN
 from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.emulators.kernels import wrap_int32
 from qdebug_tui.emulators.requantize import RequantSteps, output_bounds
-from qdebug_tui.emulators.saturation import sat16
 from qdebug_tui.emulators.targets import KernelTarget
 from qdebug_tui.numerics.rounding import f32, quantize_round_first, quantize_zero_point_first
 from qdebug_tui.trace.model import BackendAccumulation, BiasTrace, CauseStep, ExactTrace, FloatPathTrace
@@ -64,6 +64,7 @@ class CellFacts:
     quantized_q: int | None
     requantize: Callable[[int], RequantSteps]
     known_bug: str | None
+    kernel_crash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ class Classification:
 def classify(facts: CellFacts) -> Classification:
     """Name the cause of the cell's mismatch, or of its clamping, and explain it."""
     model_q = int(facts.steps.q)
+    if facts.kernel_crash:
+        step = CauseStep("kernel-mismatch", "the real kernel crashed", model_q, model_q)
+        return Classification("kernel-mismatch", explain("kernel-mismatch", facts, step), (step,), ())
     kernel_q = model_q if facts.quantized_q is None else int(facts.quantized_q)
     accumulator, notes = _kernel_accumulator(facts, kernel_q)
     if accumulator is _MISMATCH:
@@ -104,7 +108,7 @@ def _kernel_accumulator(facts: CellFacts, kernel_q: int):
         return backend.accumulator, ()
     variants = []
     if backend.pairs:
-        clipping = sum(int(sat16(np.int64(pair.exact))) - pair.exact for pair in backend.pairs)
+        clipping = sum(min(max(pair.exact, INT16_MIN), INT16_MAX) - pair.exact for pair in backend.pairs)
         saturating = int(wrap_int32(facts.exact.accumulator + clipping))
         variants.append((saturating, "the real kernel clipped int16 pair sums, where qdebug expected an exact sum"))
         variants.append((int(wrap_int32(facts.exact.accumulator)), "the real kernel summed exactly, where qdebug expected int16 saturation"))

@@ -8,7 +8,7 @@ that both give the same accumulator and output on random layers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -115,7 +115,11 @@ def terms_in_kernel_order(operands: CellOperands) -> tuple[Term, ...]:
     terms = []
     for slot, k in enumerate(operands.order):
         if k != ZERO_SLOT:
-            terms.append(replace(operands.terms_by_k[int(k)], slot=slot))
+            term = operands.terms_by_k[int(k)]
+            terms.append(
+                Term(slot, term.k, term.input_index, term.q_x, term.x_centered, term.weight_index,
+                     term.q_w, term.w_centered, term.product, term.raw_x)
+            )
     return tuple(terms)
 
 

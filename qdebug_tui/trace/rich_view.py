@@ -48,22 +48,24 @@ def _comparison(trace: CellTrace) -> RenderableType:
     """Return a table of the kernel's numbers next to the exact ones, marking where they part."""
     table = Table(title="Kernel and exact arithmetic, side by side", title_justify="left")
     table.add_column("step")
-    table.add_column(f"{trace.backend.library} ({trace.backend.isa})", justify="right")
+    table.add_column("real kernel", justify="right")
+    table.add_column(f"model: {trace.backend.library} ({trace.backend.isa})", justify="right")
     table.add_column("exact", justify="right")
     table.add_column("")
     requant = trace.requantization
+    real_q = "—" if trace.quantized_q is None else str(trace.quantized_q)
     rows = [
-        ("int32 accumulator", str(trace.backend.accumulator), str(trace.exact.accumulator + (trace.backend.bias_int32 or 0))),
-        ("value before rounding", number(requant.before_rounding), number(trace.exact.scaled + _zero_point_before(trace))),
-        ("output q", str(requant.q), str(trace.exact.q)),
+        ("int32 accumulator", "", str(trace.backend.accumulator), str(trace.exact.accumulator + (trace.backend.bias_int32 or 0))),
+        ("value before rounding", "", number(requant.before_rounding), number(trace.exact.scaled + _zero_point_before(trace))),
+        ("output q", real_q, str(requant.q), str(trace.exact.q)),
     ]
     parted = False
-    for name, kernel, exact in rows:
+    for name, real, kernel, exact in rows:
         marker = ""
-        if kernel != exact and not parted:
+        if not parted and (kernel != exact or (real and real != "—" and real != kernel)):
             marker = f"◀ they part here: {trace.cause or 'rounding'}"
             parted = True
-        table.add_row(name, kernel, exact, marker)
+        table.add_row(name, real, kernel, exact, marker)
     real = "not run" if trace.quantized_q is None else str(trace.quantized_q)
     table.caption = f"real kernel: {real} ({trace.quantized_source}) · float path: {trace.float_path.q}"
     table.caption_justify = "left"
