@@ -16,9 +16,6 @@ from qdebug_tui import __version__
 
 SUBCOMMANDS = ("report", "explain", "new")
 
-EXIT_OK = 0
-EXIT_FINDING = 1
-EXIT_INVALID = 2
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,7 +30,7 @@ class FloatPath:
 
 @dataclass(frozen=True)
 class RunFacts:
-    """What ran: torch version, engine, the library it dispatched to, and the CPU."""
+    """Facts about a run: torch version, engine, the library it dispatched to, and the CPU."""
 
     torch: str
     engine: str

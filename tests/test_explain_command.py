@@ -13,6 +13,7 @@ import pytest
 
 from qdebug_tui.commands import explain
 from qdebug_tui.core.scenario import ENGINES
+from qdebug_tui.emulators import EMULATED_KINDS
 from qdebug_tui.io.scenario_file import load_scenario
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
@@ -53,7 +54,8 @@ def test_seed_native_json(capsys):
     assert document["cause"] == "clamped"
 
 
-def test_seed_rich_trace_shows_where_paths_part(capsys):
+def test_seed_rich_trace_shows_where_paths_part(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
     status = run_explain(str(SEED), "--cell", "0,0,0,0", "--isa", "avx2")
     output = capsys.readouterr().out
     assert status == 0
@@ -98,6 +100,10 @@ def test_every_sample_and_engine_side_by_side(capsys, sample, isa):
     """The real kernel's number, the emulated one and the exact one, for a differing cell if any."""
     scenario = load_scenario(SAMPLES / sample)
     cell = ",".join("0" for _ in scenario.output_shape)
+    if scenario.layer.kind not in EMULATED_KINDS:
+        assert run_explain(str(SAMPLES / sample), "--cell", cell, "--isa", isa) == 2
+        assert "is not emulated yet" in capsys.readouterr().err
+        return
     for engine in ENGINES:
         if engine == "onednn" and any(scenario.weight.qparams.zero_points):
             continue

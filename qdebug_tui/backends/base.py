@@ -1,8 +1,9 @@
 """The interface every quantized backend implements.
 
-The TUI and the CLI only talk to this interface. Today the one implementation runs
-``torch.ao.nn.quantized`` modules (:mod:`qdebug_tui.backends.torch_ao`); a later one can run
-torchao or the oneDNN pointwise ops on plain int8 tensors when torch removes quint8 and qint8.
+The TUI and the CLI only talk to this interface. Today the one implementation runs the
+``quantized::`` ops behind ``torch.ao.nn.quantized`` (:mod:`qdebug_tui.backends.torch_ao`).
+When torch removes quint8 and qint8, another implementation can run torchao or the oneDNN
+pointwise ops on plain int8 tensors.
 """
 
 from __future__ import annotations

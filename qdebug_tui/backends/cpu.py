@@ -1,7 +1,7 @@
 """CPU instruction-set facts and PyTorch's x86 dispatch rule, read without importing torch.
 
-The ISA decides how FBGEMM and oneDNN accumulate: with AVX512-VNNI (``vpdpbusd``) 8-bit
-products are summed exactly; without it they are summed in int16 pairs with saturation.
+The ISA decides how FBGEMM and oneDNN accumulate. With AVX512-VNNI (``vpdpbusd``), 8-bit
+products are summed exactly. Without it, they are summed in int16 pairs with saturation.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ X86_ONEDNN_MAX_GROUPS = 100
 
 @dataclass(frozen=True)
 class CpuInfo:
-    """What the CPU offers, from ``/proc/cpuinfo`` on Linux or the platform module elsewhere."""
+    """The CPU's model and feature flags, from ``/proc/cpuinfo`` on Linux or the platform module elsewhere."""
 
     machine: str
     model: str
@@ -138,7 +138,7 @@ def onednn_isa(cpu: CpuInfo, environ: dict[str, str] | None = None) -> KernelIsa
 
 @dataclass(frozen=True)
 class Dispatch:
-    """Which library runs a layer on an engine, and the rule that picked it."""
+    """The library that runs a layer on an engine, and the rule that picked it."""
 
     library: str
     reason: str

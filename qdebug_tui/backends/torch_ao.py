@@ -1,4 +1,4 @@
-"""The real kernels: ``torch.ao.nn.quantized`` modules on the CPU.
+"""The real kernels: the ``quantized::`` ops behind ``torch.ao.nn.quantized``, on the CPU.
 
 This is the only module in qdebug that touches torch's quantized API (quint8 and qint8
 tensors, quantized modules, ``torch.backends.quantized``). torch 2.13 deprecates that API and
@@ -18,24 +18,31 @@ from qdebug_tui.core.scenario import OutputQuant, Scenario
 warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*deprecated", category=UserWarning)
 
 import torch  # noqa: E402  (after the filter, so that the first warning is caught)
-import torch.ao.nn.intrinsic.quantized as nniq  # noqa: E402
-import torch.ao.nn.quantized as nnq  # noqa: E402
 
 # torch.backends.quantized.engine is process-wide, so runs are serialised.
 _ENGINE_LOCK = threading.Lock()
 
-_MODULES = {
-    # kind: (plain module, module with fused ReLU)
-    "conv2d": (nnq.Conv2d, nniq.ConvReLU2d),
-    "linear": (nnq.Linear, nniq.LinearReLU),
+# kind: (prepack op, run op, run op with fused ReLU). torch.ao.nn.quantized's Conv1d/2d/3d,
+# ConvTranspose1d/2d/3d and Linear, and the fused ConvReLU and LinearReLU modules, call these
+# ops in forward(). Calling them directly skips the modules' constructors, which prepack a
+# placeholder weight first and double the cost of a run. Transposed convs have no fused ReLU.
+_OPS = {
+    "conv1d": ("conv1d_prepack", "conv1d", "conv1d_relu"),
+    "conv2d": ("conv2d_prepack", "conv2d", "conv2d_relu"),
+    "conv3d": ("conv3d_prepack", "conv3d", "conv3d_relu"),
+    "conv_transpose1d": ("conv_transpose1d_prepack", "conv_transpose1d", None),
+    "conv_transpose2d": ("conv_transpose2d_prepack", "conv_transpose2d", None),
+    "conv_transpose3d": ("conv_transpose3d_prepack", "conv_transpose3d", None),
+    "linear": ("linear_prepack", "linear", "linear_relu"),
 }
 
 
 class TorchAOBackend(QuantizedBackend):
-    """Runs ``torch.ao.nn.quantized`` modules, built afresh for every run.
+    """Runs the ``quantized::`` ops behind ``torch.ao.nn.quantized`` modules.
 
-    A fresh module matters: QNNPACK recomputes its requantization scale only when the input
-    scale changes, so a reused module would keep a stale output scale.
+    The weight is prepacked afresh for every run. That matters: QNNPACK recomputes its
+    requantization scale only when the input scale changes, so reused packed weights would
+    keep a stale output scale.
     """
 
     name = "torch.ao.nn.quantized"
@@ -55,8 +62,7 @@ class TorchAOBackend(QuantizedBackend):
             previous = torch.backends.quantized.engine
             torch.backends.quantized.engine = scenario.engine
             try:
-                module = _build_module(scenario)
-                result = module(_input_tensor(scenario))
+                result = _run_ops(scenario)
                 return QuantizedRun(result.int_repr().numpy().astype(np.int64))
             except (RuntimeError, ValueError, AssertionError) as error:
                 return QuantizedRun(None, kernel_message(error))
@@ -92,30 +98,19 @@ def _weight_tensor(scenario: Scenario) -> torch.Tensor:
     return torch._make_per_channel_quantized_tensor(values, scales, zero_points, qparams.axis)
 
 
-def _build_module(scenario: Scenario) -> torch.nn.Module:
+def _run_ops(scenario: Scenario) -> torch.Tensor:
     layer = scenario.layer
-    plain, fused = _MODULES[layer.kind]
-    module_class = fused if layer.relu else plain
+    prepack_name, run_name, relu_name = _OPS[layer.kind]
+    prepack = getattr(torch.ops.quantized, prepack_name)
+    run = getattr(torch.ops.quantized, relu_name if layer.relu else run_name)
     weight = _weight_tensor(scenario)
-    has_bias = scenario.bias is not None
-    if layer.is_conv:
-        out_channels, _, *kernel = scenario.weight.shape
-        module = module_class(
-            scenario.input.shape[1],
-            out_channels,
-            tuple(kernel),
-            stride=layer.stride,
-            padding=layer.padding,
-            dilation=layer.dilation,
-            groups=layer.groups,
-            bias=has_bias,
+    bias = None if scenario.bias is None else torch.from_numpy(scenario.bias.values.astype(np.float32))
+    if layer.is_transposed:
+        packed = prepack(
+            weight, bias, list(layer.stride), list(layer.padding), list(layer.output_padding), list(layer.dilation), layer.groups
         )
+    elif layer.is_conv:
+        packed = prepack(weight, bias, list(layer.stride), list(layer.padding), list(layer.dilation), layer.groups)
     else:
-        out_features, in_features = scenario.weight.shape
-        # Passed by position: nnq.Linear names the argument bias_, LinearReLU names it bias.
-        module = module_class(in_features, out_features, has_bias)
-    bias = torch.from_numpy(scenario.bias.values.astype(np.float32)) if has_bias else None
-    module.set_weight_bias(weight, bias)
-    module.scale = scenario.output.scale
-    module.zero_point = scenario.output.zero_point
-    return module
+        packed = prepack(weight, bias)
+    return run(_input_tensor(scenario), packed, scenario.output.scale, scenario.output.zero_point)

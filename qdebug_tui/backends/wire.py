@@ -96,6 +96,7 @@ def scenario_header(scenario: Scenario) -> tuple[dict, dict[str, np.ndarray]]:
             "dilation": list(layer.dilation),
             "groups": layer.groups,
             "relu": layer.relu,
+            "output_padding": list(layer.output_padding),
         },
         "input": _tensor_header(scenario.input),
         "weight": _tensor_header(scenario.weight),
@@ -112,7 +113,13 @@ def scenario_from_header(header: dict, arrays: dict[str, np.ndarray]) -> Scenari
     try:
         spec = header["layer"]
         layer = Layer(
-            spec["kind"], tuple(spec["stride"]), tuple(spec["padding"]), tuple(spec["dilation"]), int(spec["groups"]), bool(spec["relu"])
+            spec["kind"],
+            tuple(spec["stride"]),
+            tuple(spec["padding"]),
+            tuple(spec["dilation"]),
+            int(spec["groups"]),
+            bool(spec["relu"]),
+            tuple(spec["output_padding"]),
         )
         output = header["output"]
         bias = BiasTensor(arrays["bias"].astype(np.float32)) if "bias" in arrays else None

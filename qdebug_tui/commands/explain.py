@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import replace
 
 import numpy as np
 
-from qdebug_tui.core.scenario import ENGINES, Scenario
+from qdebug_tui.commands.common import EXIT_FINDING, EXIT_OK, InvalidInput, add_scenario_arguments, load_for_command, run_guarded
+from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.emulators import ISA_CHOICES, EmulationError, check_supported
 from qdebug_tui.emulators.reproduce import plan_real_run
-from qdebug_tui.io.errors import ScenarioError
-from qdebug_tui.io.scenario_file import load_scenario
 from qdebug_tui.trace import CellIndexError, CellTrace, trace_cell
 from qdebug_tui.trace.cell import check_index
 from qdebug_tui.trace.json_view import trace_to_json
-
-EXIT_OK = 0
-EXIT_FINDING = 1
-EXIT_INVALID = 2
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -38,9 +32,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "int16 pair saturation, bias, requantization, the float path, and the cause of any difference."
         ),
     )
-    parser.add_argument("scenario", help="scenario file (.json)")
+    add_scenario_arguments(parser)
     parser.add_argument("--cell", required=True, help="output index, comma-separated, for example 0,0,0,0 (N, C, H, W)")
-    parser.add_argument("--engine", choices=ENGINES, help="engine to use instead of the scenario's")
     parser.add_argument(
         "--isa",
         choices=ISA_CHOICES,
@@ -72,19 +65,16 @@ def parse_cell(text: str, scenario: Scenario) -> tuple[int, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the trace of ``args.cell``; return the exit status."""
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as error:
-        print(error.message(), file=sys.stderr)
-        return EXIT_INVALID
-    if args.engine:
-        scenario = scenario.with_engine(args.engine)
+    return run_guarded(_explain, args)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    scenario = load_for_command(args)
     try:
         cell = parse_cell(args.cell, scenario)
         check_supported(scenario)
     except (CellIndexError, EmulationError) as error:
-        print(f"qdebug explain: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        raise InvalidInput(str(error)) from None
 
     trace = explain_cell(scenario, cell, args.isa)
     if args.json:

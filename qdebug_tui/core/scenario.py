@@ -48,14 +48,14 @@ class QuantParams:
 
 @dataclass(frozen=True)
 class TensorSource:
-    """Where a tensor's values came from, so that saving can keep a file reference.
+    """The origin of a tensor's values, so that saving can keep a file reference.
 
     ``kind`` is ``"inline"`` (a nested list in the scenario), ``"npy"`` or ``"csv"``;
-    ``holds`` is ``"q"`` (integers) or ``"real"`` (real values quantized on load).
+    ``content`` is ``"q"`` (integers) or ``"real"`` (real values quantized on load).
     """
 
     kind: str = "inline"
-    holds: str = "q"
+    content: str = "q"
     file: str | None = None
     shape: tuple[int, ...] | None = None
 

@@ -73,8 +73,17 @@ def emulate(
     )
 
 
+# Layer kinds the emulators model and the property tests check against the real kernels.
+EMULATED_KINDS = ("conv2d", "linear")
+
+
 def check_supported(scenario: Scenario) -> None:
-    """Raise :class:`EmulationError` where PyTorch's quantized modules reject the scenario."""
+    """Raise :class:`EmulationError` for a layer kind not emulated yet, or one the engine rejects."""
+    if scenario.layer.kind not in EMULATED_KINDS:
+        raise EmulationError(
+            f"layer kind {scenario.layer.kind} is not emulated yet; qdebug emulates {' and '.join(EMULATED_KINDS)}, "
+            "so run qdebug report to compare the real kernel with the float path"
+        )
     if scenario.output.dtype.name != "quint8":
         raise EmulationError(
             f"output dtype {scenario.output.dtype.name} is not emulated: PyTorch's quantized conv and linear "

@@ -2,7 +2,7 @@
 
 Loading never runs code from the file: JSON is parsed with :mod:`json`, tensor files are CSV
 text or .npy arrays read without pickle. Every mistake becomes a :class:`Problem` that names
-the JSON path of the field, the value and what is allowed; all problems found are raised
+the JSON path of the field, the value and what is allowed. All problems found are raised
 together in one :class:`ScenarioError`. The format is documented in docs/scenario-format.md.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qdebug_tui.core.dtypes import DTYPES, QINT8, QUINT8, QDtype
+from qdebug_tui.core.dtypes import DTYPES, INT32_MAX, QINT8, QUINT8, QDtype
 from qdebug_tui.core.layers import LAYER_KINDS, Layer, output_shape, shape_problems
 from qdebug_tui.core.scenario import (
     ENGINES,
@@ -29,6 +29,11 @@ from qdebug_tui.core.scenario import (
 )
 from qdebug_tui.io.errors import Problem, ScenarioError
 from qdebug_tui.io.tensor_files import TensorFileError, element_count, npy_shape, read_csv, read_npy
+from qdebug_tui.io.validation import FLOAT32_MAX as _FLOAT32_MAX
+from qdebug_tui.io.validation import is_integer as _is_integer
+from qdebug_tui.io.validation import is_number as _is_number
+from qdebug_tui.io.validation import type_name as _type_name
+from qdebug_tui.io.validation import validate_scale, validate_zero_point
 from qdebug_tui.numerics.rounding import quantize_zero_point_first
 
 FORMAT_NAME = "qdebug-scenario"
@@ -39,9 +44,6 @@ MAX_ELEMENTS_VARIABLE = "QDEBUG_MAX_ELEMENTS"
 
 TOP_LEVEL_KEYS = ("format", "version", "name", "description", "layer", "input", "weight", "bias", "output", "engine")
 REQUIRED_TOP_LEVEL = ("format", "version", "name", "layer", "input", "weight", "output", "engine")
-
-_FLOAT32_MIN_NORMAL = float(np.finfo(np.float32).tiny)
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class _StopReading(Exception):
@@ -111,30 +113,8 @@ class _JsonObject(dict):
         return obj
 
 
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_integer(value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+def _count(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
 
 
 class _Reader:
@@ -206,6 +186,10 @@ class _Reader:
         cells = element_count(output_shape(layer, input_tensor.shape, weight.shape))
         if cells > self.max_elements:
             self.problem("output", cells, self.size_limit_text("output cells"))
+        if layer.is_conv:
+            padded = input_tensor.shape[:2] + tuple(size + 2 * pad for size, pad in zip(input_tensor.shape[2:], layer.padding))
+            if element_count(padded) > self.max_elements:
+                self.problem("layer.padding", list(layer.padding), self.size_limit_text("elements in the padded input"))
 
     # Generic fields ------------------------------------------------------------------------
 
@@ -248,12 +232,12 @@ class _Reader:
             self.problem(where, value, f"expected one of {listed}{hint}")
         return value if value in allowed else allowed[0]
 
-    def integer(self, value: object, path: str, minimum: int) -> int:
+    def integer(self, value: object, path: str, minimum: int, maximum: int = INT32_MAX) -> int:
         if not _is_integer(value):
             self.problem(path, value, f"expected an integer ≥ {minimum}, not {_type_name(value)}")
             return minimum
-        if value < minimum:
-            self.problem(path, value, f"expected an integer ≥ {minimum}")
+        if not minimum <= value <= maximum:
+            self.problem(path, value, f"expected an integer in [{minimum}, {maximum}]")
             return minimum
         return int(value)
 
@@ -273,21 +257,27 @@ class _Reader:
         if "kind" not in obj:
             self.problem(f"{path}.kind", "missing", f"this field is required; one of {', '.join(LAYER_KINDS)}")
             return None
-        if kind not in LAYER_KINDS:
+        if not isinstance(kind, str) or kind not in LAYER_KINDS:
             self.problem(f"{path}.kind", kind, f"expected one of {', '.join(repr(k) for k in LAYER_KINDS)}")
             return None
         dims = LAYER_KINDS[kind]
         if dims == 0:
             self.check_keys(obj, path, ("kind",), ("kind", "relu"))
             return Layer(kind, relu=self.boolean(obj, "relu", path))
-        self.check_keys(obj, path, ("kind",), ("kind", "stride", "padding", "dilation", "groups", "relu"))
+        transposed = kind.startswith("conv_transpose")
+        allowed = ("kind", "stride", "padding", "dilation", "groups", "relu") + (("output_padding",) if transposed else ())
+        self.check_keys(obj, path, ("kind",), allowed)
+        relu = self.boolean(obj, "relu", path)
+        if transposed and relu:
+            self.problem(f"{path}.relu", True, "expected false: PyTorch has no quantized transposed conv with fused ReLU")
         return Layer(
             kind,
             stride=self.per_dimension(obj, "stride", path, dims, 1, 1),
             padding=self.per_dimension(obj, "padding", path, dims, 0, 0),
             dilation=self.per_dimension(obj, "dilation", path, dims, 1, 1),
             groups=self.integer(obj["groups"], f"{path}.groups", 1) if "groups" in obj else 1,
-            relu=self.boolean(obj, "relu", path),
+            relu=relu,
+            output_padding=self.per_dimension(obj, "output_padding", path, dims, 0, 0),
         )
 
     def boolean(self, obj: dict, key: str, path: str) -> bool:
@@ -310,29 +300,18 @@ class _Reader:
     # Quantization parameters ---------------------------------------------------------------
 
     def scale(self, value: object, path: str) -> float:
-        if not _is_number(value):
-            self.problem(path, value, f"expected a number > 0, not {_type_name(value)}")
+        checked = validate_scale(value, path)
+        if isinstance(checked, Problem):
+            self.problems.append(checked)
             return 1.0
-        value = float(value)
-        if not math.isfinite(value):
-            self.problem(path, value, "expected a finite number > 0")
-            return 1.0
-        if value <= 0:
-            self.problem(path, value, "expected a number > 0; the scale is the real size of one quantization step")
-            return 1.0
-        if value < _FLOAT32_MIN_NORMAL or value > _FLOAT32_MAX:
-            self.problem(path, value, f"expected a scale within float32's normal range [{_FLOAT32_MIN_NORMAL:.3g}, {_FLOAT32_MAX:.3g}]; kernels compute with float32 scales")
-            return 1.0
-        return value
+        return checked
 
     def zero_point(self, value: object, path: str, dtype: QDtype) -> int:
-        if not _is_integer(value):
-            self.problem(path, value, f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}, not {_type_name(value) if not _is_number(value) else 'a fraction'}")
+        checked = validate_zero_point(value, path, dtype)
+        if isinstance(checked, Problem):
+            self.problems.append(checked)
             return max(dtype.qmin, 0)
-        if not dtype.qmin <= value <= dtype.qmax:
-            self.problem(path, value, f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}")
-            return max(dtype.qmin, 0)
-        return int(value)
+        return checked
 
     def dtype(self, obj: dict, path: str, allowed: tuple[QDtype, ...], hint: str = "") -> QDtype:
         where = f"{path}.dtype"
@@ -357,7 +336,8 @@ class _Reader:
         zero_point = self.zero_point(obj["zero_point"], f"{path}.zero_point", dtype) if "zero_point" in obj else 0
         return OutputQuant(dtype, scale, zero_point)
 
-    def qparams(self, obj: dict, path: str, dtype: QDtype, per_channel_allowed: bool, channels: int | None) -> QuantParams:
+    def qparams(self, obj: dict, path: str, dtype: QDtype, channel_axis: int | None, channels: int | None) -> QuantParams:
+        """Read scale and zero_point; ``channel_axis`` is None where only per-tensor is allowed."""
         scale_value = obj.get("scale", 1.0)
         zero_value = obj.get("zero_point", 0)
         per_channel = isinstance(scale_value, list) or isinstance(zero_value, list)
@@ -365,25 +345,24 @@ class _Reader:
             if "axis" in obj:
                 self.problem(f"{path}.axis", obj["axis"], "axis applies only to per-channel lists of scale and zero_point; remove it")
             return QuantParams((self.scale(scale_value, f"{path}.scale"),), (self.zero_point(zero_value, f"{path}.zero_point", dtype),))
-        if not per_channel_allowed:
+        if channel_axis is None:
             bad = "scale" if isinstance(scale_value, list) else "zero_point"
             self.problem(f"{path}.{bad}", obj[bad], "expected one number: activations are quantized per tensor")
             return QuantParams((1.0,), (0,))
-        axis = obj.get("axis", 0)
-        if axis != 0 or not _is_integer(axis):
-            self.problem(f"{path}.axis", axis, "expected 0, the output-channel axis that PyTorch's quantized conv and linear require")
-            axis = 0
-        scales = self.channel_list(scale_value, f"{path}.scale", channels, self.scale)
-        zero_points = self.channel_list(zero_value, f"{path}.zero_point", channels, lambda v, p: self.zero_point(v, p, dtype))
-        return QuantParams(tuple(scales), tuple(zero_points), int(axis))
+        axis = obj.get("axis", channel_axis)
+        if axis != channel_axis or not _is_integer(axis):
+            self.problem(f"{path}.axis", axis, f"expected {channel_axis}, the weight's output-channel axis for this layer kind")
+        scales = self.channel_list(scale_value, f"{path}.scale", channels, self.scale, channel_axis)
+        zero_points = self.channel_list(zero_value, f"{path}.zero_point", channels, lambda v, p: self.zero_point(v, p, dtype), channel_axis)
+        return QuantParams(tuple(scales), tuple(zero_points), channel_axis)
 
-    def channel_list(self, value: object, path: str, count: int | None, check) -> list:
+    def channel_list(self, value: object, path: str, count: int | None, check, axis: int) -> list:
         if not isinstance(value, list):
             return [check(value, path)] * (count or 1)
         if count is None:
             return [check(item, f"{path}[{i}]") for i, item in enumerate(value)]
         if len(value) != count:
-            self.problem(path, value, f"expected a list of {count} values, one per output channel (weight dimension 0 has {count})")
+            self.problem(path, value, f"expected a list of {count} values, one per output channel (weight dimension {axis} has {count})")
             return [check(value[0], f"{path}[0]") if value else 1] * count
         return [check(item, f"{path}[{i}]") for i, item in enumerate(value)]
 
@@ -401,16 +380,26 @@ class _Reader:
         if ("q" in obj) == ("real" in obj):
             self.problem(path, "both" if "q" in obj else "neither", 'give exactly one of "q" (integers) or "real" (real values, quantized on load)')
             return None
-        holds = "q" if "q" in obj else "real"
-        values, source = self.tensor(obj[holds], f"{path}.{holds}", holds)
+        content = "q" if "q" in obj else "real"
+        values, source = self.tensor(obj[content], f"{path}.{content}", content)
+        channel_axis = (layer.weight_channel_axis if layer is not None else 0) if is_weight else None
         if values is None:
-            self.qparams(obj, path, dtype, is_weight, None)
+            self.qparams(obj, path, dtype, channel_axis, None)
             return None
-        qparams = self.qparams(obj, path, dtype, is_weight, values.shape[0] if values.ndim else 1)
-        if holds == "q":
+        channels = values.shape[channel_axis] if channel_axis is not None and values.ndim > channel_axis else None
+        qparams = self.qparams(obj, path, dtype, channel_axis, channels)
+        if qparams.per_channel and channels is None:
+            self.problem(f"{path}.scale", obj.get("scale"), f"per-channel lists need a weight with a dimension {channel_axis}")
+            return None
+        if qparams.per_channel and layer is not None and layer.is_transposed and layer.groups > 1:
+            self.problem(f"{path}.scale", obj.get("scale"), "expected one number: qdebug supports per-channel transposed conv weights only with groups 1")
+            return None
+        if content == "q":
             q = self.integers(values, f"{path}.q", dtype, source)
             real = None
         else:
+            if not self.fits_float32(values, f"{path}.real", source):
+                return None
             scales = qparams.broadcast(qparams.scale_array(), values.ndim)
             zero_points = qparams.broadcast(qparams.zero_point_array(), values.ndim)
             real = values.astype(np.float32)
@@ -423,7 +412,7 @@ class _Reader:
         fractional = values != np.floor(values)
         if fractional.any():
             index = tuple(int(i) for i in np.argwhere(fractional)[0])
-            self.problem(self.element_path(path, index, source), float(values[index]), f"expected an integer; {int(fractional.sum())} values have a fractional part (use \"real\" for real values)")
+            self.problem(self.element_path(path, index, source), float(values[index]), f"expected an integer; {_count(int(fractional.sum()), 'value has', 'values have')} a fractional part (use \"real\" for real values)")
             return None
         outside = ~dtype.contains(values)
         if outside.any():
@@ -431,7 +420,7 @@ class _Reader:
             self.problem(
                 self.element_path(path, index, source),
                 int(values[index]),
-                f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}; {int(outside.sum())} values are outside",
+                f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}; {_count(int(outside.sum()), 'value is', 'values are')} outside",
             )
             return None
         return values.astype(np.int64)
@@ -446,21 +435,30 @@ class _Reader:
         if value is None:
             return None
         values, source = self.tensor(value, path, "real")
-        if values is None:
+        if values is None or not self.fits_float32(values, path, source):
             return None
         return BiasTensor(values.astype(np.float32), source)
 
-    def tensor(self, value: object, path: str, holds: str) -> tuple[np.ndarray | None, TensorSource]:
+    def fits_float32(self, values: np.ndarray, path: str, source: TensorSource) -> bool:
+        """Check that real values stay finite in float32, the dtype the float path uses."""
+        outside = np.abs(values) > _FLOAT32_MAX
+        if not outside.any():
+            return True
+        index = tuple(int(i) for i in np.argwhere(outside)[0])
+        self.problem(self.element_path(path, index, source), float(values[index]), f"expected a real value within float32's range, ±{_FLOAT32_MAX:.4g}")
+        return False
+
+    def tensor(self, value: object, path: str, content: str) -> tuple[np.ndarray | None, TensorSource]:
         """Read a nested list or a file reference as float64; None after a problem."""
         try:
             if isinstance(value, list):
-                return self.nested_list(value, path), TensorSource("inline", holds)
+                return self.nested_list(value, path), TensorSource("inline", content)
             if isinstance(value, dict):
-                return self.file_tensor(value, path, holds)
+                return self.file_tensor(value, path, content)
             self.problem(path, value, 'expected a nested list of numbers or {"file": "name.npy"} / {"file": "name.csv", "shape": [...]}')
         except _StopReading:
             pass
-        return None, TensorSource("inline", holds)
+        return None, TensorSource("inline", content)
 
     def nested_list(self, value: list, path: str) -> np.ndarray:
         shape = []
@@ -500,7 +498,7 @@ class _Reader:
         for i, child in enumerate(node):
             self.walk(child, shape, depth + 1, f"{path}[{i}]", flat)
 
-    def file_tensor(self, obj: dict, path: str, holds: str) -> tuple[np.ndarray | None, TensorSource]:
+    def file_tensor(self, obj: dict, path: str, content: str) -> tuple[np.ndarray | None, TensorSource]:
         self.check_keys(obj, path, ("file",), ("file", "shape"))
         name = obj.get("file")
         if not isinstance(name, str) or not name:
@@ -523,13 +521,13 @@ class _Reader:
         except TensorFileError as error:
             self.problem(f"{path}.file", name, str(error))
             raise _StopReading from None
-        source = TensorSource(suffix[1:], holds, name, shape)
+        source = TensorSource(suffix[1:], content, name, shape)
         if shape is not None:
             if values.size != element_count(shape):
                 self.problem(
                     f"{path}.shape",
                     list(shape),
-                    f"{name} holds {values.size} numbers (shape {list(values.shape)}) but this shape needs {element_count(shape)}",
+                    f"{name} contains {values.size} numbers (shape {list(values.shape)}) but this shape needs {element_count(shape)}",
                 )
                 raise _StopReading
             values = values.reshape(shape)

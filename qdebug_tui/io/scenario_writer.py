@@ -63,7 +63,7 @@ def save_scenario(scenario: Scenario, path: str | os.PathLike) -> list[str]:
     notes: list[str] = []
     document = scenario_document(scenario, path, notes)
     text = json.dumps(document, indent=2) + "\n"
-    atomic_write_bytes(path, _compact_inner_lists(text).encode("utf-8"))
+    atomic_write_bytes(path, compact_inner_lists(text).encode("utf-8"))
     return notes
 
 
@@ -75,6 +75,8 @@ def scenario_document(scenario: Scenario, path: Path, notes: list[str]) -> dict:
         layer_doc.update(
             stride=list(layer.stride), padding=list(layer.padding), dilation=list(layer.dilation), groups=layer.groups
         )
+        if layer.is_transposed:
+            layer_doc["output_padding"] = list(layer.output_padding)
     layer_doc["relu"] = layer.relu
     document: dict = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "name": scenario.name}
     if scenario.description:
@@ -99,11 +101,11 @@ def _quantized_tensor_doc(scenario: Scenario, tensor: QuantizedTensor, field: st
         doc.update(scale=list(qparams.scales), zero_point=list(qparams.zero_points), axis=qparams.axis)
     else:
         doc.update(scale=qparams.scales[0], zero_point=qparams.zero_points[0])
-    if tensor.source.holds == "real" and tensor.real is not None and _real_still_quantizes_to_q(tensor):
+    if tensor.source.content == "real" and tensor.real is not None and _real_still_quantizes_to_q(tensor):
         doc["real"] = _values_doc(scenario, tensor.real, tensor.source, f"{field}.real", path, notes, as_int=False)
     else:
         source = tensor.source
-        if source.holds != "q":
+        if source.content != "q":
             source = TensorSource("edited", "q")
         doc["q"] = _values_doc(scenario, tensor.q, source, f"{field}.q", path, notes, as_int=True)
     return doc
@@ -147,6 +149,6 @@ def _relative(target: Path, folder: Path) -> str:
         return str(target)
 
 
-def _compact_inner_lists(text: str) -> str:
+def compact_inner_lists(text: str) -> str:
     """Put each innermost list of numbers on one line, so that a 5×5 grid reads as five rows."""
     return _INNER_LIST.sub(lambda match: "[" + ", ".join(part.strip() for part in match.group(1).split(",")) + "]", text)

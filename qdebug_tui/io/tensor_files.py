@@ -14,7 +14,7 @@ import numpy as np
 
 
 class TensorFileError(ValueError):
-    """A tensor file that is missing, unreadable or malformed; the message says where and why."""
+    """A tensor file that is missing, unreadable or malformed. The message names the place and the reason."""
 
 
 def element_count(shape: tuple[int, ...]) -> int:
@@ -48,12 +48,12 @@ def read_npy(path: Path) -> np.ndarray:
         raise TensorFileError(f"cannot read {path}: {error.strerror or error}") from None
     except ValueError as error:
         if "pickle" in str(error).lower():
-            raise TensorFileError(f"{path} holds Python objects; qdebug reads numeric .npy arrays only and never unpickles") from None
+            raise TensorFileError(f"{path} contains Python objects, which would need unpickling; save a numeric array instead (qdebug never unpickles)") from None
         raise TensorFileError(f"{path} is not a valid .npy file: {error}") from None
     if not isinstance(array, np.ndarray):
         raise TensorFileError(f"{path} is an .npz archive; save one array with numpy.save")
     if array.dtype.kind not in "iuf":
-        raise TensorFileError(f"{path} holds dtype {array.dtype}; qdebug reads integer or float arrays")
+        raise TensorFileError(f"{path} has dtype {array.dtype}, which is invalid; save an integer or float array")
     return array
 
 

@@ -32,7 +32,12 @@ def float_layer(scenario: Scenario) -> np.ndarray:
     w = torch.from_numpy(dequantized(scenario.weight))
     bias = None if scenario.bias is None else torch.from_numpy(scenario.bias.values.astype(np.float32))
     with torch.inference_mode():
-        if layer.is_conv:
+        if layer.is_transposed:
+            transposed = {1: functional.conv_transpose1d, 2: functional.conv_transpose2d, 3: functional.conv_transpose3d}
+            y = transposed[layer.spatial_dims](
+                x, w, bias, layer.stride, layer.padding, layer.output_padding, layer.groups, layer.dilation
+            )
+        elif layer.is_conv:
             convolutions = {1: functional.conv1d, 2: functional.conv2d, 3: functional.conv3d}
             y = convolutions[layer.spatial_dims](
                 x, w, bias, stride=layer.stride, padding=layer.padding, dilation=layer.dilation, groups=layer.groups

@@ -6,7 +6,7 @@ For output cell ``o`` with reduction taps ``k``::
     y[o]    = (s_x · s_w[oc] · acc[o] + bias[oc]) / s_o           exact rational arithmetic
     q[o]    = clamp(rne(y[o]) + z_o, lo, qmax)                    lo = z_o with fused ReLU, else qmin
 
-Padding holds the input zero point, so a padded tap contributes 0. Scales are the float64
+Padding contains the input zero point, so a padded tap contributes 0. Scales are the float64
 values in the scenario and the bias is its float32 value; no intermediate is rounded, and ties
 go to even. This is the number every backend approximates; the emulators explain each
 backend's departure from it.
@@ -20,7 +20,7 @@ from fractions import Fraction
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from qdebug_tui.core.layers import Layer, output_shape
+from qdebug_tui.core.layers import Layer, out_channels, output_shape
 from qdebug_tui.core.scenario import Scenario
 
 # Products of centered 8-bit values are below 2**16 in magnitude, so float64 sums of up to
@@ -80,16 +80,49 @@ def exact_accumulators(layer: Layer, input_centered: np.ndarray, weight_centered
     w = weight_centered.astype(np.float64)
     if not layer.is_conv:
         return np.rint(x @ w.T).astype(np.int64)
+    if layer.is_transposed:
+        layer, x, w = transposed_as_conv(layer, x, w)
 
-    out_channels = w.shape[0]
+    channels = w.shape[0]
     groups = layer.groups
     patches = conv_patches(layer, x, w.shape[2:])  # (N, G, P, K)
-    w_groups = w.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)  # (G, K, OCg)
+    w_groups = w.reshape(groups, channels // groups, -1).transpose(0, 2, 1)  # (G, K, OCg)
     sums = patches @ w_groups  # (N, G, P, OCg)
     batch, _, positions, _ = sums.shape
-    sums = sums.transpose(0, 1, 3, 2).reshape(batch, out_channels, positions)
-    spatial = output_shape(layer, tuple(input_centered.shape), tuple(w.shape))[2:]
-    return np.rint(sums).astype(np.int64).reshape(batch, out_channels, *spatial)
+    sums = sums.transpose(0, 1, 3, 2).reshape(batch, channels, positions)
+    spatial = output_shape(layer, tuple(x.shape), tuple(w.shape))[2:]
+    return np.rint(sums).astype(np.int64).reshape(batch, channels, *spatial)
+
+
+def transposed_as_conv(layer: Layer, x: np.ndarray, w: np.ndarray) -> tuple[Layer, np.ndarray, np.ndarray]:
+    """Rewrite a transposed conv as a plain conv with the same output, for centered values.
+
+    The input gets ``stride − 1`` zeros between neighbours and ``dilation·(k − 1) − padding``
+    zeros on each side (plus ``output_padding`` at the end; a negative count crops). The
+    weight (C_in, C_out/g, *k) becomes (C_out, C_in/g, *k) with its kernel flipped. The conv
+    then runs with stride 1, no padding and the same dilation and groups.
+    """
+    dims = layer.spatial_dims
+    kernel = w.shape[2:]
+    batch, channels = x.shape[:2]
+    stuffed = np.zeros((batch, channels, *((x.shape[2 + d] - 1) * layer.stride[d] + 1 for d in range(dims))))
+    stuffed[(slice(None), slice(None), *(slice(None, None, s) for s in layer.stride))] = x
+
+    crop, pad = [slice(None), slice(None)], [(0, 0), (0, 0)]
+    for d in range(dims):
+        before = layer.dilation[d] * (kernel[d] - 1) - layer.padding[d]
+        after = before + layer.padding_after(d)
+        crop.append(slice(max(-before, 0), stuffed.shape[2 + d] - max(-after, 0)))
+        pad.append((max(before, 0), max(after, 0)))
+    stuffed = np.pad(stuffed[tuple(crop)], pad)
+
+    groups = layer.groups
+    in_per_group, out_per_group = w.shape[0] // groups, w.shape[1]
+    flipped = w.reshape(groups, in_per_group, out_per_group, *kernel).swapaxes(1, 2)
+    flipped = flipped.reshape(groups * out_per_group, in_per_group, *kernel)
+    flipped = np.flip(flipped, axis=tuple(range(2, 2 + dims)))
+    plain = Layer(f"conv{dims}d", (1,) * dims, (0,) * dims, layer.dilation, groups, layer.relu)
+    return plain, stuffed, np.ascontiguousarray(flipped)
 
 
 def channel_axis(scenario: Scenario) -> int:
@@ -106,9 +139,9 @@ def per_output_channel(scenario: Scenario, values: np.ndarray) -> np.ndarray:
 
 def weight_scales_per_output(scenario: Scenario) -> np.ndarray:
     """Return the weight scale of every output channel as float64."""
-    out_channels = scenario.weight.shape[0]
+    channels = out_channels(scenario.layer, scenario.weight.shape)
     scales = scenario.weight.qparams.scale_array()
-    return np.broadcast_to(scales, (out_channels,)) if scales.size == 1 else scales
+    return np.broadcast_to(scales, (channels,)) if scales.size == 1 else scales
 
 
 def reference(scenario: Scenario) -> ReferenceResult:

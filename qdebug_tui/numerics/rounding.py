@@ -26,9 +26,8 @@ def fma_f32(a, b, c) -> np.ndarray:
     """Return ``f32(a * b + c)`` with one rounding, as a float32 fused multiply-add does.
 
     The product of two float32 values is exact in float64. Adding ``c`` in float64 can round
-    once more, and that rounding is only visible after the float32 rounding when the float64
-    sum lands exactly halfway between two float32 values; TwoSum gives the exact error ``e``
-    and its sign decides that halfway case.
+    once more. That extra rounding only matters when the float64 sum lands exactly halfway
+    between two float32 values, and then the sign of the exact error from TwoSum decides.
     """
     a = np.asarray(a, dtype=np.float32).astype(np.float64)
     b = np.asarray(b, dtype=np.float32).astype(np.float64)

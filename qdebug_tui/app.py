@@ -1,0 +1,51 @@
+"""The qdebug application: one scenario on the main screen."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from qdebug_tui.backends import load_torch_backend
+from qdebug_tui.backends.base import QuantizedBackend
+from qdebug_tui.evaluation import RunFacts
+from qdebug_tui.io.scenario_file import load_scenario
+from qdebug_tui.screens.main import MainScreen
+
+
+class QDebugApp(App[None]):
+    """The full-screen debugger for one scenario file.
+
+    Raises :class:`~qdebug_tui.io.errors.ScenarioError` from the constructor when the file is
+    invalid. ``backend_loader`` runs in a worker thread, because importing torch takes seconds.
+    With ``fixed_facts`` the summary shows those facts and no timing, so that screenshots of
+    the screen compare equal on any machine.
+    """
+
+    CSS_PATH = "qdebug.tcss"
+    TITLE = "qdebug"
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Quit qdebug"),
+    ]
+
+    def __init__(
+        self,
+        scenario_path: str | os.PathLike,
+        *,
+        backend_loader: Callable[[], QuantizedBackend] = load_torch_backend,
+        fixed_facts: RunFacts | None = None,
+        **app_options,
+    ) -> None:
+        super().__init__(**app_options)
+        self.scenario_path = Path(scenario_path)
+        self.scenario = load_scenario(self.scenario_path)
+        self.backend_loader = backend_loader
+        self.fixed_facts = fixed_facts
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(self.scenario)

@@ -1,0 +1,261 @@
+"""``qdebug report``: both paths, the grids of one slice, the summary and every mismatch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import numpy as np
+from rich.columns import Columns
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from qdebug_tui.commands.common import (
+    EXIT_FINDING,
+    EXIT_OK,
+    InvalidInput,
+    add_scenario_arguments,
+    check_engine_available,
+    load_for_command,
+    parse_int_list,
+    run_guarded,
+)
+from qdebug_tui.core.scenario import Scenario
+from qdebug_tui.core.slicing import SliceChoice, TensorSlices, describe, matrix, slice_problems, tensor_slices
+from qdebug_tui.evaluation import Evaluation, evaluate
+from qdebug_tui.render.grids import grid_table
+
+# The text report lists at most this many mismatched cells; --json lists all of them.
+MAX_LISTED_MISMATCHES = 40
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="compare the float path with the real quantized kernel, cell by cell",
+        description="Run the float path (dequantize, float layer, quantize) and the real quantized kernel "
+        "on the scenario's engine, and show where their output integers differ.",
+    )
+    add_scenario_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument(
+        "--slice",
+        metavar="N,OC[,IC[,D]]",
+        help="2-D slice to show: batch item N, output channel OC, input channel IC of its group "
+        "and, for conv3d, output depth D (default 0,0,0,0); for linear layers, the leading batch indices",
+    )
+    parser.add_argument("--fail-on-mismatch", action="store_true", help="exit with status 1 when any cell differs")
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_guarded(_report, args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    scenario = load_for_command(args)
+    choice = _slice_choice(scenario, args.slice)
+    from qdebug_tui.backends import load_torch_backend
+
+    backend = load_torch_backend()
+    check_engine_available(scenario, backend.available_engines())
+    evaluation = evaluate(scenario, backend)
+    if args.json:
+        print(json.dumps(report_document(evaluation), allow_nan=False))
+    else:
+        Console(highlight=False).print(render_report(evaluation, choice))
+    if args.fail_on_mismatch and evaluation.comparison.summary.mismatched:
+        return EXIT_FINDING
+    return EXIT_OK
+
+
+def _slice_choice(scenario: Scenario, text: str | None) -> SliceChoice:
+    if text is None:
+        return SliceChoice()
+    numbers = parse_int_list(text, "--slice")
+    if scenario.layer.is_conv:
+        longest = 4 if scenario.layer.spatial_dims == 3 else 3
+        if not 2 <= len(numbers) <= longest:
+            form = "N,OC[,IC[,D]]" if longest == 4 else "N,OC[,IC]"
+            raise InvalidInput(f"--slice {text!r} is invalid; a {scenario.layer.kind} layer takes {form}")
+        padded = (*numbers, 0, 0)
+        choice = SliceChoice((numbers[0],), numbers[1], padded[2], padded[3] if len(numbers) == 4 else 0)
+    else:
+        choice = SliceChoice(numbers)
+    problems = slice_problems(scenario, choice)
+    if problems:
+        raise InvalidInput(f"--slice {text!r} is invalid: " + "; ".join(problems))
+    return choice
+
+
+# JSON ----------------------------------------------------------------------------------------
+
+
+def report_document(evaluation: Evaluation) -> dict:
+    """Build the ``--json`` object; field names are a stable interface for scripts."""
+    scenario, facts, comparison = evaluation.scenario, evaluation.facts, evaluation.comparison
+    quantized: dict = {"q": evaluation.quantized.q.tolist()} if evaluation.quantized.ok else {"error": evaluation.quantized.error}
+    summary = comparison.summary
+    sqnr = summary.sqnr_db if summary.sqnr_db is not None and math.isfinite(summary.sqnr_db) else None
+    float_q, quantized_q = evaluation.float_path.q, evaluation.quantized.q
+    mismatches = [
+        {
+            "index": list(index),
+            "float_path": int(float_q[index]),
+            "quantized_path": int(quantized_q[index]),
+            "diff": int(comparison.diff[index]),
+        }
+        for index in comparison.mismatch_indices()
+    ]
+    return {
+        "scenario": str(scenario.path) if scenario.path else None,
+        "name": scenario.name,
+        "engine": facts.engine,
+        "backend": {"library": facts.dispatch.library, "reason": facts.dispatch.reason, "isa": facts.kernel_isa.label},
+        "torch": facts.torch,
+        "cpu": {"machine": facts.cpu.machine, "model": facts.cpu.model, "isa": facts.cpu.isa},
+        "output_shape": list(scenario.output_shape),
+        "float_path": {"q": float_q.tolist(), "real": evaluation.float_path.real.astype(np.float64).tolist()},
+        "quantized_path": quantized,
+        "reference": {"q": evaluation.reference.q.tolist(), "accumulator": evaluation.reference.accumulator.tolist()},
+        "mismatches": mismatches,
+        "summary": {
+            "cells": summary.cells,
+            "mismatched": summary.mismatched,
+            "max_abs_diff": summary.max_abs_diff,
+            "sqnr_db": sqnr,
+            "sqnr_infinite": summary.sqnr_db is not None and math.isinf(summary.sqnr_db) and summary.sqnr_db > 0,
+        },
+    }
+
+
+# Rich ----------------------------------------------------------------------------------------
+
+
+def render_report(evaluation: Evaluation, choice: SliceChoice) -> Group:
+    """Build the text report: header, grids of one slice, summary, mismatch list."""
+    scenario = evaluation.scenario
+    slices = tensor_slices(scenario, choice)
+    parts = [_header(evaluation, slices), Text()]
+    parts.append(_grid_row(_input_and_weight_grids(scenario, slices)))
+    parts.append(Text())
+    out = scenario.output
+    parts.append(
+        Text(f"output {list(scenario.output_shape)} {out.dtype.name}, scale {out.scale:g}, zero_point {out.zero_point}", style="bold")
+    )
+    parts.append(_grid_row(_output_grids(evaluation, slices)))
+    if not evaluation.quantized.ok:
+        parts.append(Text.assemble(("quantized path failed: ", "bold red"), evaluation.quantized.error or ""))
+    parts += [Text(), _summary(evaluation), Text(), _mismatch_list(evaluation)]
+    return Group(*parts)
+
+
+def _header(evaluation: Evaluation, slices: TensorSlices) -> Table:
+    scenario, facts = evaluation.scenario, evaluation.facts
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("scenario", scenario.name)
+    if scenario.path:
+        table.add_row("file", str(scenario.path))
+    layer = scenario.layer
+    settings = f"{layer.kind}" + (
+        f", stride {list(layer.stride)}, padding {list(layer.padding)}, dilation {list(layer.dilation)}, groups {layer.groups}"
+        if layer.is_conv
+        else ""
+    )
+    table.add_row("layer", settings + (", fused ReLU" if layer.relu else ""))
+    table.add_row("engine", f"{facts.engine} → {facts.dispatch.library} ({facts.dispatch.reason})")
+    table.add_row("kernel ISA", f"{facts.kernel_isa.label}: {facts.kernel_isa.reason}")
+    table.add_row("CPU", f"{facts.cpu.model} ({facts.cpu.isa})")
+    table.add_row("torch", facts.torch)
+    table.add_row("slice", _slice_text(scenario, slices))
+    return table
+
+
+def _slice_text(scenario: Scenario, slices: TensorSlices) -> str:
+    if scenario.layer.is_conv:
+        weight_names = ("ic", "oc", "kd") if scenario.layer.is_transposed else ("oc", "ic", "kd")
+        return (
+            f"input {describe(scenario.input.shape, slices.input, ('n', 'c', 'd'))}, "
+            f"weight {describe(scenario.weight.shape, slices.weight, weight_names)}, "
+            f"output {describe(scenario.output_shape, slices.output, ('n', 'c', 'd'))}"
+        )
+    return "all" if not slices.output else f"batch {list(slices.output)}"
+
+
+def _qparams_text(tensor, slices_weight: tuple[int, ...] = ()) -> str:
+    qparams = tensor.qparams
+    if qparams.per_channel:
+        channel = slices_weight[tensor.qparams.axis] if len(slices_weight) > tensor.qparams.axis else 0
+        return f"scale {qparams.scales[channel]:g}, zero_point {qparams.zero_points[channel]} (channel {channel})"
+    return f"scale {qparams.scales[0]:g}, zero_point {qparams.zero_points[0]}"
+
+
+def _input_and_weight_grids(scenario: Scenario, slices: TensorSlices) -> list[Table]:
+    input_title = f"input {list(scenario.input.shape)} {scenario.input.dtype.name}\n{_qparams_text(scenario.input)}"
+    weight_title = (
+        f"weight {list(scenario.weight.shape)} {scenario.weight.dtype.name}\n{_qparams_text(scenario.weight, slices.weight)}"
+    )
+    return [
+        grid_table(matrix(scenario.input.q, slices.input), input_title),
+        grid_table(matrix(scenario.weight.q, slices.weight), weight_title),
+    ]
+
+
+def _output_grids(evaluation: Evaluation, slices: TensorSlices) -> list[Table]:
+    facts = evaluation.facts
+    marked = matrix(evaluation.comparison.mismatch_mask, slices.output)
+    grids = [grid_table(matrix(evaluation.float_path.q, slices.output), "float path q", marked=marked)]
+    if evaluation.quantized.ok:
+        title = f"quantized path q ({facts.engine} → {facts.dispatch.library})"
+        grids.append(grid_table(matrix(evaluation.quantized.q, slices.output), title, marked=marked))
+    grids.append(grid_table(matrix(evaluation.reference.q, slices.output), "exact reference q"))
+    return grids
+
+
+def _grid_row(grids: list[Table]) -> Columns:
+    """Lay grids side by side, wrapping to the next line where the terminal is too narrow."""
+    return Columns(grids, padding=(0, 4))
+
+
+def _summary(evaluation: Evaluation) -> Text:
+    summary = evaluation.comparison.summary
+    if summary.sqnr_db is None:
+        sqnr = "n/a (no quantized output)"
+    elif math.isinf(summary.sqnr_db):
+        sqnr = "∞ dB (equal outputs)" if summary.sqnr_db > 0 else "−∞ dB"
+    else:
+        sqnr = f"{summary.sqnr_db:.2f} dB"
+    style = "bold red" if summary.mismatched else "bold green"
+    return Text.assemble(
+        ("mismatched ", "bold"),
+        (f"{summary.mismatched} / {summary.cells} cells", style),
+        f", max |Δ| {summary.max_abs_diff} LSB, SQNR {sqnr} (quantized output vs. unquantized float output)",
+    )
+
+
+def _mismatch_list(evaluation: Evaluation) -> Table | Text:
+    indices = evaluation.comparison.mismatch_indices()
+    if not indices:
+        if evaluation.quantized.ok:
+            return Text("The float path and the quantized path agree on every cell.")
+        return Text("No comparison: the quantized path did not run.")
+    table = Table(title="mismatched cells", box=None, header_style="bold", padding=(0, 2))
+    table.add_column("index", justify="left", no_wrap=True)
+    for column in ("float path", "quantized", "Δ LSB", "exact", "float value"):
+        table.add_column(column, justify="right", no_wrap=True)
+    float_q, quantized_q = evaluation.float_path.q, evaluation.quantized.q
+    for index in indices[:MAX_LISTED_MISMATCHES]:
+        table.add_row(
+            str(list(index)),
+            str(int(float_q[index])),
+            str(int(quantized_q[index])),
+            f"{int(evaluation.comparison.diff[index]):+d}",
+            str(int(evaluation.reference.q[index])),
+            f"{float(evaluation.float_path.real[index]):.6g}",
+        )
+    if len(indices) > MAX_LISTED_MISMATCHES:
+        table.caption = f"… and {len(indices) - MAX_LISTED_MISMATCHES} more (all of them with --json)"
+    return table

@@ -1,0 +1,1 @@
+"""Rich renderings for the command line: report grids and summaries. No Textual."""
