@@ -36,8 +36,8 @@ def explain(cause: str | None, facts: CellFacts, step: CauseStep | None) -> str:
 
 
 def number(value: float) -> str:
-    """Format a real value with up to 9 significant digits."""
-    return f"{value:.9g}"
+    """Format a real value with up to 10 significant digits, enough to show how close a tie is."""
+    return f"{value:.10g}"
 
 
 def _kernel_name(facts: CellFacts) -> str:
