@@ -89,23 +89,21 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_FINDING if args.fail_on_mismatch and mismatch else EXIT_OK
 
 
-def explain_cell(scenario: Scenario, cell: tuple[int, ...], isa: str) -> CellTrace:
-    """Run the real kernel and the float path, and trace ``cell``."""
-    from qdebug_tui.backends.worker import CRASH_MESSAGE, WorkerBackend, WorkerError
-    from qdebug_tui.numerics.float_path import float_layer
+def explain_cell(scenario: Scenario, cell: tuple[int, ...], isa: str, worker=None) -> CellTrace:
+    """Run the real kernel and the float path, and trace ``cell``.
+
+    ``worker`` is a running :class:`~qdebug_tui.backends.worker.WorkerBackend` for ``isa`` to
+    reuse; by default a new one is started and stopped.
+    """
+    from qdebug_tui.backends.worker import CRASH_MESSAGE, WorkerBackend
 
     plan = plan_real_run(scenario, isa)
     notes = list(plan.notes)
-    with WorkerBackend.for_isa(isa) as worker:
-        try:
-            worker.start()
-            real = float_layer(scenario)
-            float_q = worker.quantize_output(real, scenario.output)
-            run = worker.run(plan.scenario)
-        except WorkerError as error:
-            notes.append(f"the real kernel could not be run: {error}")
-            real = float_layer(scenario)
-            float_q, run = None, None
+    if worker is not None:
+        real, float_q, run = _run_both(scenario, plan, worker, notes)
+    else:
+        with WorkerBackend.for_isa(isa) as started:
+            real, float_q, run = _run_both(scenario, plan, started, notes)
 
     quantized_q, source = _real_value(plan, run, cell, isa, notes)
     crash = None
@@ -122,6 +120,20 @@ def explain_cell(scenario: Scenario, cell: tuple[int, ...], isa: str) -> CellTra
         kernel_crash=crash,
     )
     return replace(trace, notes=(*trace.notes, *notes))
+
+
+def _run_both(scenario: Scenario, plan, worker, notes: list[str]):
+    """Return the float layer's output, its quantized integers and the real kernel's run."""
+    from qdebug_tui.backends.worker import WorkerError
+    from qdebug_tui.numerics.float_path import float_layer
+
+    real = float_layer(scenario)
+    try:
+        worker.start()
+        return real, worker.quantize_output(real, scenario.output), worker.run(plan.scenario)
+    except WorkerError as error:
+        notes.append(f"the real kernel could not be run: {error}")
+        return real, None, None
 
 
 def _real_value(plan, run, cell, isa: str, notes: list[str]) -> tuple[int | None, str]:
