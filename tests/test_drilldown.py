@@ -348,3 +348,35 @@ async def test_large_k_formats_only_visible_rows(tmp_path, monkeypatch):
         assert lines[-2].split()[0] == str(features - 1)
         assert f"rows {first}–{last} of {features}" in lines[-1]
         assert 0 < len(set(formatted)) < 200
+
+
+async def run_palette_command(pilot, text: str, title: str) -> None:
+    """Open the command palette, type ``text`` and run the first hit once it is ``title``."""
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await pilot.press(*text)
+
+    def first_hit() -> str:
+        lists = app.screen.query("CommandList")
+        if not lists or lists.first().option_count == 0:
+            return ""
+        return str(lists.first().get_option_at_index(0).prompt)
+
+    await wait_until(pilot, lambda: title in first_hit(), f"the palette hit {title!r}")
+    await pilot.press("enter")
+
+
+async def test_palette_opens_and_switches():
+    app = recorded_app(SEED, fixed_facts=FIXED_FACTS)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_evaluation(pilot)
+        await run_palette_command(pilot, "trace the selected", "Trace the selected output cell")
+        await wait_for_drill_down(pilot)
+        assert app.screen.isa == "native"
+
+        await run_palette_command(pilot, "switch between", "Switch between this CPU's path and the AVX2 path")
+        await wait_for_drill_down(pilot)
+        assert app.screen.trace.isa == "avx2"
+
+        await run_palette_command(pilot, "back to the main", "Back to the main screen")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")

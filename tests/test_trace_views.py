@@ -97,3 +97,16 @@ def test_term_rows_keep_running_sum():
     assert rows.row(0)[-2] == "3340"
     assert rows.row(24)[-2] == "-13861"
     assert [index for index in range(rows.count) if rows.marked[index]] == [4, 5, 10, 11]
+
+
+def test_padding_taps_read_padding():
+    scenario = load_scenario(SEED.parent / "per_channel_conv2d.json")
+    trace = trace_cell(scenario, (0, 0, 0, 0), "avx2")
+    rows = term_rows(trace, scenario.input.shape, scenario.weight.shape)
+    padded = [index for index in range(rows.count) if trace.terms[index].input_index is None]
+    assert padded
+    for index in padded:
+        assert rows.row(index)[1] == "padding"
+        assert rows.muted[index]
+    inside = next(index for index in range(rows.count) if trace.terms[index].input_index is not None)
+    assert rows.row(inside)[1] != "padding"
