@@ -15,22 +15,29 @@ from qdebug_tui.backends.base import QuantizedBackend
 from qdebug_tui.evaluation import RunFacts
 from qdebug_tui.io.scenario_file import load_scenario
 from qdebug_tui.screens.main import MainScreen
+from qdebug_tui.screens.palette import FileCommands
+from qdebug_tui.workflows import FileWorkflows
 
 
-class QDebugApp(App[None]):
-    """The full-screen debugger for one scenario file.
+class QDebugApp(FileWorkflows, App[None]):
+    """The full-screen debugger for one scenario file at a time.
 
     Raises :class:`~qdebug_tui.io.errors.ScenarioError` from the constructor when the file is
     invalid. ``backend_loader`` runs in a worker thread, because importing torch takes seconds.
-    With ``fixed_facts`` the summary shows those facts and no timing, so that screenshots of
-    the screen compare equal on any machine.
+    Opening another file keeps the main screen and its backend. With ``fixed_facts`` the
+    summary shows those facts and no timing, so that screenshots of the screen compare equal
+    on any machine. ``bundled`` marks the sample shipped with qdebug, which saving must not
+    overwrite.
     """
 
     CSS_PATH = "qdebug.tcss"
     TITLE = "qdebug"
+    COMMANDS = App.COMMANDS | {FileCommands}
 
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Quit qdebug"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Quit qdebug; with unsaved changes, ask whether to save them"),
+        Binding("ctrl+s", "save", "Save", id="app.save", tooltip="Save the scenario to its file; the command palette has Save as"),
+        Binding("ctrl+o", "open", "Open", id="app.open", tooltip="Open another scenario file; with unsaved changes, ask whether to save them"),
     ]
 
     def __init__(
@@ -39,6 +46,7 @@ class QDebugApp(App[None]):
         *,
         backend_loader: Callable[[], QuantizedBackend] = load_torch_backend,
         fixed_facts: RunFacts | None = None,
+        bundled: bool = False,
         **app_options,
     ) -> None:
         super().__init__(**app_options)
@@ -46,6 +54,7 @@ class QDebugApp(App[None]):
         self.scenario = load_scenario(self.scenario_path)
         self.backend_loader = backend_loader
         self.fixed_facts = fixed_facts
+        self.bundled = bundled
 
     def get_default_screen(self) -> Screen:
         return MainScreen(self.scenario)

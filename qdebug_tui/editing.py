@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from qdebug_tui.core.dtypes import QDtype
 from qdebug_tui.core.scenario import ENGINES, QuantizedTensor, QuantParams, Scenario
 from qdebug_tui.io.errors import Problem
@@ -115,8 +117,12 @@ def requantized(tensor: QuantizedTensor, qparams: QuantParams) -> QuantizedTenso
     real = tensor.real if tensor.real is not None else dequantized(tensor)
     scales = qparams.broadcast(qparams.scale_array(), real.ndim)
     zero_points = qparams.broadcast(qparams.zero_point_array(), real.ndim)
-    q = quantize_zero_point_first(real, scales, zero_points, tensor.dtype)
-    return replace(tensor, qparams=qparams, q=q.astype(tensor.dtype.storage), real=real)
+    q = quantize_zero_point_first(real, scales, zero_points, tensor.dtype).astype(tensor.dtype.storage)
+    source = tensor.source
+    # Integers read from a file no longer match it; real values read from a file still do.
+    if source.content == "q" and not np.array_equal(q, tensor.q):
+        source = source.edited()
+    return replace(tensor, qparams=qparams, q=q, real=real, source=source)
 
 
 def _validate(value: object, path: str, param: str, dtype: QDtype) -> float | int | Problem:

@@ -86,7 +86,12 @@ def test_installed_qdebug_in_tmux(tmux, tmp_path):
     assert "zp 128" in screen
     assert "mismatched" in screen
 
+    # The zero point edit is unsaved, so quitting asks first; discarding quits.
     tmux("send-keys", "-t", "qdebug", "C-q")
+    screen = wait_for_screen(tmux, lambda text: "Unsaved changes" in text, "the unsaved-changes prompt")
+    assert "seed_conv2d.json has unsaved changes. Save them before quitting?" in screen
+    assert "Discard (d)" in screen
+    tmux("send-keys", "-t", "qdebug", "d")
     screen = wait_for_screen(tmux, lambda text: "qdebug exited with status" in text, "qdebug to exit")
     assert "qdebug exited with status 0" in screen
     assert (state / "qdebug" / "qdebug.log").is_file()

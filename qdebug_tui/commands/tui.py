@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the app; return 2 with the problems on stderr when the scenario is invalid."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     with importlib.resources.as_file(_scenario_resource(args.scenario)) as path:
-        return _run(path)
+        return _run(path, bundled=args.scenario is None)
 
 
 def _scenario_resource(argument: str | None):
@@ -44,13 +44,13 @@ def _scenario_resource(argument: str | None):
     return importlib.resources.files("qdebug_tui.sample_data") / BUNDLED_SCENARIO
 
 
-def _run(path: Path) -> int:
+def _run(path: Path, *, bundled: bool) -> int:
     # Textual and the app load only here, so that `qdebug report` and friends never import them.
     from qdebug_tui.app import QDebugApp
     from qdebug_tui.terminal import open_log, stderr_to_log
 
     try:
-        app = QDebugApp(path)
+        app = QDebugApp(path, bundled=bundled)
     except ScenarioError as error:
         print(error.message(), file=sys.stderr)
         return EXIT_INVALID

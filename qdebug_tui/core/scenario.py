@@ -50,14 +50,20 @@ class QuantParams:
 class TensorSource:
     """The origin of a tensor's values, so that saving can keep a file reference.
 
-    ``kind`` is ``"inline"`` (a nested list in the scenario), ``"npy"`` or ``"csv"``;
-    ``content`` is ``"q"`` (integers) or ``"real"`` (real values quantized on load).
+    ``kind`` is ``"inline"`` (a nested list in the scenario), ``"npy"``, ``"csv"``, or
+    ``"edited"`` once the app has changed the values. An edited tensor keeps ``file`` and
+    ``shape`` of the file it was read from, if any. ``content`` is ``"q"`` (integers) or
+    ``"real"`` (real values quantized on load).
     """
 
     kind: str = "inline"
     content: str = "q"
     file: str | None = None
     shape: tuple[int, ...] | None = None
+
+    def edited(self) -> TensorSource:
+        """Return this source marked as edited, so that saving writes the values, not the file reference."""
+        return replace(self, kind="edited")
 
 
 @dataclass(frozen=True, eq=False)

@@ -73,6 +73,9 @@ def load_scenario(path: str | os.PathLike, *, max_elements: int | None = None) -
         raise ScenarioError(source, [Problem("", source, "the file is not UTF-8 text; a scenario is a JSON file")]) from None
     except OSError as error:
         raise ScenarioError(source, [Problem("", source, f"the file cannot be read: {error.strerror or error}")]) from None
+    except ValueError as error:
+        # A path with a NUL byte or a character the file system cannot encode.
+        raise ScenarioError(source, [Problem("", source, f"the path is invalid: {error}")]) from None
     return parse_scenario(text, source=source, base_dir=path.parent, max_elements=max_elements, origin=path)
 
 

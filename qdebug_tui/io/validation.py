@@ -73,8 +73,19 @@ def validate_scale(value: object, path: str) -> float | Problem:
 
 def validate_zero_point(value: object, path: str, dtype: QDtype) -> int | Problem:
     """Accept an integer zero point within ``dtype``'s range, as an int."""
+    return validate_dtype_integer(value, path, dtype)
+
+
+def validate_dtype_integer(value: object, path: str, dtype: QDtype) -> int | Problem:
+    """Accept an integer within ``dtype``'s range, as an int: a zero point or one element of ``q``."""
     if not is_integer(value):
-        return Problem(path, value, f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}, not {type_name(value) if not is_number(value) else 'a fraction'}")
+        return Problem(path, value, f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}, not {_non_integer_kind(value)}")
     if not dtype.qmin <= value <= dtype.qmax:
         return Problem(path, value, f"expected an integer in [{dtype.qmin}, {dtype.qmax}] for {dtype.name}")
     return int(value)
+
+
+def _non_integer_kind(value: object) -> str:
+    if not is_number(value):
+        return type_name(value)
+    return "a fraction" if math.isfinite(value) else "a finite number"

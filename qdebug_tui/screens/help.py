@@ -16,6 +16,16 @@ GRID_MARKS = (
     "saturate in the emulator. Cells of the input that the selected output cell reads are highlighted."
 )
 
+EDITING = (
+    "On an input or weight cell, type a number (or press enter, then the number) and press enter: "
+    "the integer is replaced and both paths recompute. A value outside the dtype's range is "
+    "rejected with the range, and the value stays as it was. ctrl+z and ctrl+y undo and redo every "
+    "edit: qparams, values, the engine and the edit mode. ctrl+s saves to the scenario file, and "
+    "\"Save as\" in the command palette saves to another one. An edited tensor that came from a CSV "
+    "or .npy file is saved to a new .npy file beside the scenario. The top line marks unsaved "
+    "changes, and quitting or opening another file with unsaved changes asks first."
+)
+
 
 class HelpScreen(ModalScreen[None]):
     """Lists each key with its description and binding id, for remapping.
@@ -31,6 +41,7 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.rows: list[tuple[str, str, str]] = [
             ("ctrl+p", "command palette: every action by name", ""),
+            ("digits, enter", "input and weight grids: type a new integer for the cell under the cursor, then enter applies it; escape cancels", ""),
         ]
         for binding in bindings:
             keys = _readable_keys(binding.key)
@@ -47,6 +58,7 @@ class HelpScreen(ModalScreen[None]):
                         if binding_id:
                             yield Static(f"id {binding_id}", classes="help-id", markup=False)
             yield Static(GRID_MARKS, id="help-marks")
+            yield Static(EDITING, id="help-editing", markup=False)
             yield Static(f"torch's warnings and stderr go to {log_path()} while qdebug runs", id="help-log")
             yield Static("escape, ? or q closes this help", id="help-close-hint")
 

@@ -24,6 +24,7 @@ from qdebug_tui.io.errors import Problem
 from qdebug_tui.output_view import OutputView, Results, output_slice
 from qdebug_tui.recompute import compute_reference, compute_results
 from qdebug_tui.screens.help import HelpScreen
+from qdebug_tui.screens.main_edits import ScenarioEdits
 from qdebug_tui.screens.palette import MainScreenCommands
 from qdebug_tui.core.slicing import SliceChoice
 from qdebug_tui.slicing import (
@@ -44,6 +45,8 @@ from qdebug_tui.slicing import (
     weight_qparam_channel,
     weight_subtitle,
 )
+from qdebug_tui.widgets.cell_edit_bar import CellEditBar
+from qdebug_tui.widgets.editable_grid import EditableTensorGrid
 from qdebug_tui.widgets.pane_widths import share_widths
 from qdebug_tui.widgets.qparams_bar import QParamsBar
 from qdebug_tui.widgets.summary import Summary
@@ -60,8 +63,8 @@ PANE_MIN_WIDTH = 16
 logger = logging.getLogger(__name__)
 
 
-class MainScreen(Screen):
-    """Shows one scenario and recomputes it after every valid edit."""
+class MainScreen(ScenarioEdits, Screen):
+    """Shows one scenario and recomputes it after every valid edit; edits can be undone."""
 
     COMMANDS = Screen.COMMANDS | {MainScreenCommands}
 
@@ -76,6 +79,8 @@ class MainScreen(Screen):
         Binding("right_curly_bracket", "output_slice(1)", "Out ch ±", key_display="{ }", id="main.next-output-slice", tooltip="Show the next output channel, then batch"),
         Binding("left_parenthesis", "depth(-1)", "Prev depth", show=False, id="main.previous-depth", tooltip="Show the previous output depth of a 3-D conv"),
         Binding("right_parenthesis", "depth(1)", "Next depth", show=False, id="main.next-depth", tooltip="Show the next output depth of a 3-D conv"),
+        Binding("ctrl+z", "undo", "Undo", id="main.undo", tooltip="Undo the last edit: a qparam, a value, the engine or the edit mode"),
+        Binding("ctrl+y", "redo", "Redo", show=False, id="main.redo", tooltip="Redo the last edit undone"),
         Binding("question_mark", "help", "Help", id="main.help", tooltip="List every key"),
         # Priority, so that focus moves before the keys after it are routed: over SSH a
         # tab and the digits typed after it often arrive in one read.
@@ -126,33 +131,42 @@ class MainScreen(Screen):
         self._request = 0
         self._debounce: Timer | None = None
         self._seconds: float | None = None
+        self._init_edits(scenario)
 
     # Layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(self.scenario.name, id="scenario-name")
+        with Horizontal(id="title-bar"):
+            yield Static(self.scenario.name, id="scenario-name")
+            yield Static("", id="file-status", markup=False)
         with Horizontal(id="grids"):
             for name in ("input", "weight", "output"):
                 with Vertical(id=f"{name}-pane", classes="pane") as pane:
                     pane.border_title = name
                     yield Static("", id=f"{name}-title", classes="pane-title", markup=False)
-                    yield TensorGrid(id=f"{name}-grid")
+                    yield TensorGrid(id="output-grid") if name == "output" else EditableTensorGrid(id=f"{name}-grid")
                     if name == "output":
                         yield Static("", id="kernel-error", markup=False)
+        yield CellEditBar(id="cell-edit")
         yield QParamsBar(self.scenario, id="qparams")
         yield Summary("", id="summary")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._draw_scenario("loading torch…")
+        self.load_backend()
+        self.start_recompute()
+
+    def _draw_scenario(self, summary_text: str) -> None:
+        """Fill the freshly composed widgets from the scenario; the summary shows ``summary_text``."""
         self.query_one("#kernel-error").display = False
         self.query_one("#qparam-problems").display = False
         self.query_one(QParamsBar).show_values(self.scenario, weight_qparam_channel(self.scenario, self.position))
         self._show_inputs()
         self._show_output()
-        self.query_one("#summary", Summary).show_loading(self.scenario.engine, "loading torch…")
+        self._show_file_status()
+        self.query_one("#summary", Summary).show_loading(self.scenario.engine, summary_text)
         self.query_one("#output-grid", TensorGrid).focus()
-        self.load_backend()
-        self.start_recompute()
 
     # Workers -------------------------------------------------------------------------------
 
@@ -222,12 +236,13 @@ class MainScreen(Screen):
             keep_real=self.keep_real,
         )
         bar = self.query_one(QParamsBar)
+        group = message.field.path(self.scenario, weight_qparam_channel(self.scenario, self.position))
         if isinstance(edited, Problem):
             bar.set_problem(message.field, edited)
-            self._reject_pending_edits()
+            self._reject_pending_edits(group)
             return
         bar.set_problem(message.field, None)
-        self._accept(edited)
+        self._accept(edited, group, group)
 
     @on(QParamsBar.EngineChanged)
     def edit_engine(self, message: QParamsBar.EngineChanged) -> None:
@@ -235,22 +250,32 @@ class MainScreen(Screen):
             return
         edited = apply_engine(self.scenario, message.engine)
         if not isinstance(edited, Problem):
-            self._accept(edited)
+            self._accept(edited, "engine")
 
-    def _reject_pending_edits(self) -> None:
+    def _reject_pending_edits(self, group: str) -> None:
         """Go back to the scenario of the last recompute, so the screen matches the scenario in force.
 
         Typing "300" passes through the valid "3" and "30"; those must not be computed once
-        the value turns out invalid.
+        the value turns out invalid. Only pending keystrokes of the same field (``group``)
+        are dropped, because an edit of another field starts its recompute first.
         """
+        if self.scenario is self._committed or group != self._pending_group:
+            return
         if self._debounce is not None:
             self._debounce.stop()
-        if self.scenario is not self._committed:
-            self.scenario = self._committed
-            self._show_inputs()
+        self.scenario = self._committed
+        self._record(group, group)
+        self._show_inputs()
 
-    def _accept(self, scenario: Scenario) -> None:
+    def _accept(self, scenario: Scenario, label: str, group: str | None = None) -> None:
+        """Put a valid edit in force, record it for undo, and recompute after the debounce.
+
+        ``label`` names the edit in undo messages. Edits with the same ``group`` (keystrokes
+        in one field) form one undo step.
+        """
+        self._commit_other_group(group)
         self.scenario = scenario
+        self._record(label, group)
         self._show_inputs()
         if self._debounce is not None:
             self._debounce.stop()
@@ -350,6 +375,7 @@ class MainScreen(Screen):
     def action_toggle_keep_real(self) -> None:
         """Switch between keeping integers and keeping real values on input and weight edits."""
         self.keep_real = not self.keep_real
+        self._record_mode_change()
 
     def action_in_channel(self, step: int) -> None:
         """Show the previous or next input channel."""

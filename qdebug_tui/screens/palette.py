@@ -29,6 +29,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Edit output zero point", "Move the keyboard focus to the output zero point field", "focus('#output-zero-point')"),
     ("Choose engine", "Move the keyboard focus to the engine selector", "focus('#engine')"),
     ("Help: list every key", "Open the help screen", "help"),
+    ("Undo", "Undo the last edit: a qparam, a value, the engine or the edit mode (ctrl+z)", "undo"),
+    ("Redo", "Redo the last edit undone (ctrl+y)", "redo"),
 )
 
 
@@ -48,3 +50,29 @@ class MainScreenCommands(Provider):
 
     async def _run(self, action: str) -> None:
         await self.screen.run_action(action)
+
+
+# (title, help, action string run on the app)
+FILE_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("Open scenario file", "Open another scenario file (ctrl+o)", "open"),
+    ("Save", "Save the scenario to its file (ctrl+s)", "save"),
+    ("Save as", "Save the scenario to another file, which becomes its file", "save_as"),
+)
+
+
+class FileCommands(Provider):
+    """Offers the app's file actions by name."""
+
+    async def discover(self) -> Hits:
+        for title, help_text, action in FILE_COMMANDS:
+            yield DiscoveryHit(title, partial(self._run, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, action in FILE_COMMANDS:
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._run, action), text=title, help=help_text)
+
+    async def _run(self, action: str) -> None:
+        await self.app.run_action(action)
