@@ -14,7 +14,7 @@ import sys
 
 from qdebug_tui import __version__
 
-SUBCOMMANDS = ("report", "new")
+SUBCOMMANDS = ("report", "explain", "new")
 
 
 

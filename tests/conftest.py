@@ -14,6 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from qdebug_tui.backends.cpu import CpuInfo, Dispatch, KernelIsa  # noqa: E402
+from qdebug_tui.backends.worker import CLEARED_ISA_ENVIRONMENT, WorkerBackend  # noqa: E402
+from qdebug_tui.emulators.targets import AVX2_ENVIRONMENT  # noqa: E402
 from qdebug_tui.evaluation import RunFacts  # noqa: E402
 from scenario_factory import large_conv, linear_with_real_values, multi_channel_conv  # noqa: E402
 
@@ -86,3 +88,21 @@ def large_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def linear_real_path(tmp_path: Path) -> Path:
     return linear_with_real_values(tmp_path / "linear")
+
+
+# The environment each instruction-set form's worker runs under; the emulators model the same process.
+FORM_ENVIRONMENTS = {"native": CLEARED_ISA_ENVIRONMENT, "avx2": AVX2_ENVIRONMENT}
+
+
+@pytest.fixture(scope="session")
+def workers():
+    """Return {form: WorkerBackend}; each worker starts on first use and stops at the end."""
+    started = {form: WorkerBackend(environment) for form, environment in FORM_ENVIRONMENTS.items()}
+    yield started
+    for worker in started.values():
+        worker.close()
+
+
+def emulation_environment(form: str) -> dict[str, str]:
+    """Return the environment to pass to ``emulate`` so that it models ``form``'s worker."""
+    return {name: value for name, value in FORM_ENVIRONMENTS[form].items() if value}

@@ -22,8 +22,11 @@ from qdebug_tui.core.layers import Layer
 FBGEMM_SATURATING_SETTINGS = frozenset({"avx2", "avx512", "avx512_256"})
 FBGEMM_VNNI_SETTINGS = frozenset({"avx512_e1", "avx512_e1_256"})
 
-# Values of ONEDNN_MAX_CPU_ISA that cap oneDNN below AVX512-VNNI.
+# Values of ONEDNN_MAX_CPU_ISA that cap oneDNN below every VNNI form (AVX-VNNI and AVX512-VNNI).
 ONEDNN_SATURATING_SETTINGS = frozenset({"avx2", "avx512_core", "avx", "sse41"})
+
+# Values that allow AVX-VNNI but not AVX512-VNNI.
+ONEDNN_AVX_VNNI_SETTINGS = frozenset({"avx2_vnni", "avx2_vnni_2"})
 
 X86_ONEDNN_MAX_GROUPS = 100
 
@@ -48,6 +51,11 @@ class CpuInfo:
     @property
     def has_avx512_vnni(self) -> bool:
         return "avx512_vnni" in self.flags
+
+    @property
+    def has_avx_vnni(self) -> bool:
+        """Return True for the VEX-encoded VNNI of AVX-VNNI CPUs such as Alder Lake."""
+        return "avx_vnni" in self.flags
 
     @property
     def isa(self) -> str:
@@ -104,7 +112,8 @@ def fbgemm_isa(cpu: CpuInfo, environ: dict[str, str] | None = None) -> KernelIsa
     setting = environ.get("FBGEMM_ENABLE_INSTRUCTIONS", "").strip().lower()
     if setting in FBGEMM_SATURATING_SETTINGS:
         return KernelIsa(True, f"{setting} (forced)", f"FBGEMM_ENABLE_INSTRUCTIONS={setting.upper()}")
-    if cpu.has_avx512_vnni and setting in FBGEMM_VNNI_SETTINGS | {""}:
+    # FBGEMM ignores a value it does not know and uses the CPU's best ISA (fbgemmEnvGetIsa, src/Utils.cc).
+    if cpu.has_avx512_vnni:
         return KernelIsa(False, "avx512-vnni", "the CPU has AVX512-VNNI")
     return KernelIsa(True, cpu.isa, f"the CPU has {cpu.isa}, no AVX512-VNNI")
 
@@ -115,9 +124,16 @@ def onednn_isa(cpu: CpuInfo, environ: dict[str, str] | None = None) -> KernelIsa
     setting = environ.get("ONEDNN_MAX_CPU_ISA", environ.get("DNNL_MAX_CPU_ISA", "")).strip().lower()
     if setting in ONEDNN_SATURATING_SETTINGS:
         return KernelIsa(True, f"{setting} (forced)", f"ONEDNN_MAX_CPU_ISA={setting.upper()}")
+    # oneDNN runs int8 with VEX VNNI (avx2_vnni) too; measured exact with ONEDNN_MAX_CPU_ISA=AVX2_VNNI.
+    if setting in ONEDNN_AVX_VNNI_SETTINGS:
+        if cpu.has_avx_vnni:
+            return KernelIsa(False, "avx2-vnni", f"ONEDNN_MAX_CPU_ISA={setting.upper()} on a CPU with AVX-VNNI")
+        return KernelIsa(True, "avx2 (forced)", f"ONEDNN_MAX_CPU_ISA={setting.upper()} on a CPU without AVX-VNNI")
     if cpu.has_avx512_vnni:
         return KernelIsa(False, "avx512-vnni", "the CPU has AVX512-VNNI")
-    return KernelIsa(True, cpu.isa, f"the CPU has {cpu.isa}, no AVX512-VNNI")
+    if cpu.has_avx_vnni:
+        return KernelIsa(False, "avx2-vnni", "the CPU has AVX-VNNI")
+    return KernelIsa(True, cpu.isa, f"the CPU has {cpu.isa}, no VNNI")
 
 
 @dataclass(frozen=True)

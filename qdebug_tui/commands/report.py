@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from rich.columns import Columns
@@ -23,6 +24,9 @@ from qdebug_tui.commands.common import (
     run_guarded,
 )
 from qdebug_tui.core.scenario import Scenario
+from qdebug_tui.emulators import ISA_CHOICES
+from qdebug_tui.emulators.reproduce import plan_real_run
+from qdebug_tui.trace.batch import analyse_for_report
 from qdebug_tui.core.slicing import SliceChoice, TensorSlices, describe, matrix, slice_problems, tensor_slices
 from qdebug_tui.evaluation import Evaluation, evaluate
 from qdebug_tui.render.grids import grid_table
@@ -47,6 +51,13 @@ def add_parser(subparsers) -> None:
         "and, for conv3d, output depth D (default 0,0,0,0); for linear layers, the leading batch indices",
     )
     parser.add_argument("--fail-on-mismatch", action="store_true", help="exit with status 1 when any cell differs")
+    parser.add_argument(
+        "--isa",
+        choices=ISA_CHOICES,
+        default="native",
+        help="native: the kernels this machine runs; avx2: a CPU without VNNI, run in a worker process "
+        "under FBGEMM_ENABLE_INSTRUCTIONS=AVX2 and ONEDNN_MAX_CPU_ISA=AVX2 (default: native)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,18 +67,52 @@ def run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     scenario = load_for_command(args)
     choice = _slice_choice(scenario, args.slice)
-    from qdebug_tui.backends import load_torch_backend
-
-    backend = load_torch_backend()
-    check_engine_available(scenario, backend.available_engines())
-    evaluation = evaluate(scenario, backend)
+    evaluation, notes = _evaluate(scenario, args.isa)
+    analysis = _analyse(scenario, evaluation, args.isa, notes)
     if args.json:
-        print(json.dumps(report_document(evaluation), allow_nan=False))
+        print(json.dumps(report_document(evaluation, analysis), allow_nan=False))
     else:
-        Console(highlight=False).print(render_report(evaluation, choice))
+        Console(highlight=False).print(render_report(evaluation, choice, analysis))
     if args.fail_on_mismatch and evaluation.comparison.summary.mismatched:
         return EXIT_FINDING
     return EXIT_OK
+
+
+def _evaluate(scenario: Scenario, isa: str) -> tuple[Evaluation, tuple[str, ...]]:
+    """Evaluate on this process's kernels, or on the AVX2 kernels in a worker process."""
+    if isa == "native":
+        from qdebug_tui.backends import load_torch_backend
+
+        backend = load_torch_backend()
+        check_engine_available(scenario, backend.available_engines())
+        return evaluate(scenario, backend), ()
+
+    from qdebug_tui.backends.worker import WorkerBackend
+
+    plan = plan_real_run(scenario, isa)
+    with WorkerBackend.for_isa(isa) as worker:
+        check_engine_available(plan.scenario, worker.available_engines())
+        evaluation = evaluate(plan.scenario, worker)
+    return evaluation, plan.notes
+
+
+def _analyse(scenario: Scenario, evaluation: Evaluation, isa: str, notes: tuple[str, ...]) -> Analysis:
+    """Emulate the scenario and name the cause of every mismatching cell."""
+    cells = evaluation.comparison.mismatch_indices()
+    found = analyse_for_report(
+        scenario, evaluation.float_path.q, evaluation.float_path.real, evaluation.quantized.q, cells, isa
+    )
+    return Analysis(isa, found.emulated, found.causes, notes)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The instruction-set form, the emulated entry, the cause of each mismatch, and notes."""
+
+    isa: str
+    emulated: dict
+    causes: dict[tuple[int, ...], str | None]
+    notes: tuple[str, ...] = ()
 
 
 def _slice_choice(scenario: Scenario, text: str | None) -> SliceChoice:
@@ -92,8 +137,12 @@ def _slice_choice(scenario: Scenario, text: str | None) -> SliceChoice:
 # JSON ----------------------------------------------------------------------------------------
 
 
-def report_document(evaluation: Evaluation) -> dict:
-    """Build the ``--json`` object; field names are a stable interface for scripts."""
+def report_document(evaluation: Evaluation, analysis: Analysis | None = None) -> dict:
+    """Build the ``--json`` object; field names are a stable interface for scripts.
+
+    With ``analysis``, the object also has ``"isa"``, ``"emulated"`` (the emulated integers
+    and kernel, or an error), ``"notes"``, and a ``"cause"`` on every mismatch.
+    """
     scenario, facts, comparison = evaluation.scenario, evaluation.facts, evaluation.comparison
     quantized: dict = {"q": evaluation.quantized.q.tolist()} if evaluation.quantized.ok else {"error": evaluation.quantized.error}
     summary = comparison.summary
@@ -108,7 +157,12 @@ def report_document(evaluation: Evaluation) -> dict:
         }
         for index in comparison.mismatch_indices()
     ]
-    return {
+    extra: dict = {}
+    if analysis is not None:
+        for mismatch in mismatches:
+            mismatch["cause"] = analysis.causes.get(tuple(mismatch["index"]))
+        extra = {"isa": analysis.isa, "emulated": analysis.emulated, "notes": list(analysis.notes)}
+    return extra | {
         "scenario": str(scenario.path) if scenario.path else None,
         "name": scenario.name,
         "engine": facts.engine,
@@ -133,11 +187,11 @@ def report_document(evaluation: Evaluation) -> dict:
 # Rich ----------------------------------------------------------------------------------------
 
 
-def render_report(evaluation: Evaluation, choice: SliceChoice) -> Group:
+def render_report(evaluation: Evaluation, choice: SliceChoice, analysis: Analysis | None = None) -> Group:
     """Build the text report: header, grids of one slice, summary, mismatch list."""
     scenario = evaluation.scenario
     slices = tensor_slices(scenario, choice)
-    parts = [_header(evaluation, slices), Text()]
+    parts = [_header(evaluation, slices, analysis), Text()]
     parts.append(_grid_row(_input_and_weight_grids(scenario, slices)))
     parts.append(Text())
     out = scenario.output
@@ -147,11 +201,22 @@ def render_report(evaluation: Evaluation, choice: SliceChoice) -> Group:
     parts.append(_grid_row(_output_grids(evaluation, slices)))
     if not evaluation.quantized.ok:
         parts.append(Text.assemble(("quantized path failed: ", "bold red"), evaluation.quantized.error or ""))
-    parts += [Text(), _summary(evaluation), Text(), _mismatch_list(evaluation)]
+    parts += [Text(), _summary(evaluation), Text(), _mismatch_list(evaluation, analysis)]
     return Group(*parts)
 
 
-def _header(evaluation: Evaluation, slices: TensorSlices) -> Table:
+def _emulated_text(analysis: Analysis) -> str:
+    if "error" in analysis.emulated:
+        return f"not emulated: {analysis.emulated['error']}"
+    backend = analysis.emulated["backend"]
+    form = "int16 pair saturation" if backend["saturating"] else "exact int32 sums"
+    return (
+        f"{backend['library']} {backend['kernel_path']} ({backend['isa']}, {form}); "
+        f"{backend['cells_with_saturated_pairs']} cells with clipped pairs; isa {analysis.isa}"
+    )
+
+
+def _header(evaluation: Evaluation, slices: TensorSlices, analysis: Analysis | None = None) -> Table:
     scenario, facts = evaluation.scenario, evaluation.facts
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
@@ -170,6 +235,10 @@ def _header(evaluation: Evaluation, slices: TensorSlices) -> Table:
     table.add_row("kernel ISA", f"{facts.kernel_isa.label}: {facts.kernel_isa.reason}")
     table.add_row("CPU", f"{facts.cpu.model} ({facts.cpu.isa})")
     table.add_row("torch", facts.torch)
+    if analysis is not None:
+        table.add_row("emulated", _emulated_text(analysis))
+        for note in analysis.notes:
+            table.add_row("note", note)
     table.add_row("slice", _slice_text(scenario, slices))
     return table
 
@@ -236,7 +305,7 @@ def _summary(evaluation: Evaluation) -> Text:
     )
 
 
-def _mismatch_list(evaluation: Evaluation) -> Table | Text:
+def _mismatch_list(evaluation: Evaluation, analysis: Analysis | None = None) -> Table | Text:
     indices = evaluation.comparison.mismatch_indices()
     if not indices:
         if evaluation.quantized.ok:
@@ -246,16 +315,21 @@ def _mismatch_list(evaluation: Evaluation) -> Table | Text:
     table.add_column("index", justify="left", no_wrap=True)
     for column in ("float path", "quantized", "Δ LSB", "exact", "float value"):
         table.add_column(column, justify="right", no_wrap=True)
+    if analysis is not None:
+        table.add_column("cause", justify="left", no_wrap=True)
     float_q, quantized_q = evaluation.float_path.q, evaluation.quantized.q
     for index in indices[:MAX_LISTED_MISMATCHES]:
-        table.add_row(
+        row = [
             str(list(index)),
             str(int(float_q[index])),
             str(int(quantized_q[index])),
             f"{int(evaluation.comparison.diff[index]):+d}",
             str(int(evaluation.reference.q[index])),
             f"{float(evaluation.float_path.real[index]):.6g}",
-        )
+        ]
+        if analysis is not None:
+            row.append(analysis.causes.get(index) or "—")
+        table.add_row(*row)
     if len(indices) > MAX_LISTED_MISMATCHES:
         table.caption = f"… and {len(indices) - MAX_LISTED_MISMATCHES} more (all of them with --json)"
     return table

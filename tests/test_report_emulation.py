@@ -1,0 +1,51 @@
+"""``qdebug report --isa``: the emulated kernel and the cause of every mismatch."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import SAMPLES, run_qdebug
+
+SEED = SAMPLES / "seed_conv2d.json"
+
+
+def test_report_avx2_names_saturation():
+    result = run_qdebug("report", str(SEED), "--isa", "avx2", "--json")
+    document = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert document["isa"] == "avx2"
+    assert document["emulated"]["q"] == [[[[7]]]]
+    assert document["emulated"]["backend"]["library"] == "fbgemm"
+    assert document["emulated"]["backend"]["isa"] == "avx2"
+    assert document["quantized_path"]["q"] == [[[[7]]]]
+    assert document["mismatches"] == [
+        {"index": [0, 0, 0, 0], "float_path": 0, "quantized_path": 7, "diff": 7, "cause": "int16-saturation"}
+    ]
+    assert any("x86 dispatch reads cpuinfo" in note for note in document["notes"])
+
+
+def test_report_native_has_emulated_entry():
+    document = json.loads(run_qdebug("report", str(SEED), "--json").stdout)
+    assert document["isa"] == "native"
+    assert document["emulated"]["q"] == document["quantized_path"]["q"]
+    assert document["mismatches"] == []
+
+
+def test_report_text_lists_cause():
+    result = run_qdebug("report", str(SEED), "--isa", "avx2")
+    assert result.returncode == 0
+    assert "int16-saturation" in result.stdout
+    assert "fbgemm im2col (avx2, int16 pair saturation)" in result.stdout
+
+
+def test_report_every_mismatch_has_cause():
+    document = json.loads(run_qdebug("report", str(SAMPLES / "depthwise_multiplier2.json"), "--json").stdout)
+    assert document["mismatches"]
+    assert all(mismatch["cause"] for mismatch in document["mismatches"])
+
+
+def test_report_unemulated_kind_still_runs():
+    result = run_qdebug("report", str(SAMPLES / "conv3d.json"), "--json")
+    document = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert "not emulated yet" in document["emulated"]["error"]
