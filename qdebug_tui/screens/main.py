@@ -193,7 +193,8 @@ class MainScreen(ScenarioEdits, Screen):
             if not worker.is_cancelled:
                 self.post_message(self.ReferenceComputed(request, results))
             return
-        results, seconds = compute_results(scenario, backend)
+        fixed = self.app.fixed_facts
+        results, seconds = compute_results(scenario, backend, None if fixed is None else fixed.cpu)
         if not worker.is_cancelled:
             self.post_message(self.EvaluationComputed(request, results, seconds))
 
