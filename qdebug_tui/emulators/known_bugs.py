@@ -8,9 +8,10 @@ agree with the emulators there (docs/numerics.md has the measurements).
 
 from __future__ import annotations
 
+from qdebug_tui.backends.cpu import detect_cpu
 from qdebug_tui.core.layers import conv_output_length
 from qdebug_tui.core.scenario import Scenario
-from qdebug_tui.emulators.targets import KernelTarget, fbgemm_groups_together
+from qdebug_tui.emulators.targets import KernelTarget, fbgemm_groups_together, resolve_target
 
 
 def known_kernel_bug(scenario: Scenario, target: KernelTarget, avx512: bool) -> str | None:
@@ -48,3 +49,17 @@ def _has_all_padding_window(scenario: Scenario) -> bool:
             if all(not 0 <= start + tap * dilation < size for tap in range(kernel)):
                 return True
     return False
+
+
+def crash_risk(scenario: Scenario) -> str | None:
+    """Return why the real kernel may crash this process on ``scenario``, or None.
+
+    Both known bugs above can take the process down (docs/numerics.md), so a scenario that can
+    hit one of them on this CPU, in this process's environment, is a risk.
+    """
+    cpu = detect_cpu()
+    try:
+        target = resolve_target(scenario, "native", cpu=cpu)
+    except ValueError:
+        return None  # the real kernel rejects the layer before it computes anything
+    return known_kernel_bug(scenario, target, "avx512f" in cpu.flags)
