@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import partial
-
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from qdebug_tui.screens.palette import ActionCommands
 
 # (title, help, action string run on the drill-down screen)
 COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -19,19 +17,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class DrillDownCommands(Provider):
+class DrillDownCommands(ActionCommands):
     """Offers the drill-down screen's actions by name."""
 
-    async def discover(self) -> Hits:
-        for title, help_text, action in COMMANDS:
-            yield DiscoveryHit(title, partial(self._run, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, help_text, action in COMMANDS:
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self._run, action), text=title, help=help_text)
-
-    async def _run(self, action: str) -> None:
-        await self.screen.run_action(action)
+    ENTRIES = COMMANDS

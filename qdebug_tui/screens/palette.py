@@ -35,22 +35,34 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class MainScreenCommands(Provider):
-    """Offers the main screen's actions by name."""
+class ActionCommands(Provider):
+    """Offers a table of actions by name: ``ENTRIES`` holds (title, help, action string).
+
+    The actions run on the screen that opened the palette; :attr:`ON_APP` runs them on the app.
+    """
+
+    ENTRIES: tuple[tuple[str, str, str], ...] = ()
+    ON_APP = False
 
     async def discover(self) -> Hits:
-        for title, help_text, action in COMMANDS:
+        for title, help_text, action in self.ENTRIES:
             yield DiscoveryHit(title, partial(self._run, action), help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, help_text, action in COMMANDS:
+        for title, help_text, action in self.ENTRIES:
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), partial(self._run, action), text=title, help=help_text)
 
     async def _run(self, action: str) -> None:
-        await self.screen.run_action(action)
+        await (self.app if self.ON_APP else self.screen).run_action(action)
+
+
+class MainScreenCommands(ActionCommands):
+    """Offers the main screen's actions by name."""
+
+    ENTRIES = COMMANDS
 
 
 # (title, help, action string run on the app)
@@ -61,19 +73,8 @@ FILE_COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class FileCommands(Provider):
+class FileCommands(ActionCommands):
     """Offers the app's file actions by name."""
 
-    async def discover(self) -> Hits:
-        for title, help_text, action in FILE_COMMANDS:
-            yield DiscoveryHit(title, partial(self._run, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, help_text, action in FILE_COMMANDS:
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self._run, action), text=title, help=help_text)
-
-    async def _run(self, action: str) -> None:
-        await self.app.run_action(action)
+    ENTRIES = FILE_COMMANDS
+    ON_APP = True
