@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import emulation_environment
 
-from qdebug_tui.backends.worker import WorkerBackend
+from qdebug_tui.backends.worker import CRASH_MESSAGE, WorkerBackend
 from qdebug_tui.core.dtypes import QINT8, QUINT8
 from qdebug_tui.core.layers import Layer
 from qdebug_tui.core.scenario import BiasTensor, OutputQuant, QuantizedTensor, QuantParams, Scenario
@@ -177,10 +177,19 @@ def test_fbgemm_groupwise_bug_is_kernel_mismatch():
     scenario = Scenario("groupwise", layer, inputs, weight, None, OutputQuant(QUINT8, 0.06, 128), "fbgemm")
     # The bug writes out of bounds, so it runs in a worker of its own that no other test reuses.
     with WorkerBackend.cpu_default() as worker:
-        real = worker.run(scenario).q
+        run = worker.run(scenario)
     emulation = emulate(scenario, environ={})
     assert emulation.kernel_path == "groupwise"
     assert np.array_equal(emulation.q, reference(scenario).q)
+    if not run.ok:
+        # The out-of-bounds writes can also abort the worker (twice, as here): a crash is a mismatch too.
+        assert run.error.startswith(CRASH_MESSAGE)
+        crash = run.error.removeprefix(CRASH_MESSAGE)
+        trace = trace_cell(scenario, (0, 0, 0, 0), float_q=int(emulation.q[0, 0, 0, 0]), environ={}, kernel_crash=crash)
+        assert trace.cause == "kernel-mismatch"
+        assert "crashed" in trace.explanation
+        return
+    real = run.q
     wrong = [tuple(int(i) for i in cell) for cell in np.argwhere(real != emulation.q)]
     assert wrong, "the real groupwise kernel gave the right answer; the known bug may be fixed"
     cell = wrong[0]
