@@ -10,6 +10,7 @@ from textual.widgets import Input, Label, Select, Static
 from qdebug_tui.core.scenario import ENGINES, Scenario
 from qdebug_tui.editing import FIELDS_BY_ID, QParamField, current_value, format_value
 from qdebug_tui.io.errors import Problem
+from qdebug_tui.widgets.ordered_input import OrderedInput
 
 MODE_TEXT = {
     False: "edits keep integers [t]",
@@ -45,9 +46,9 @@ class QParamsBar(Vertical):
             with Horizontal(classes="qparam-row"):
                 yield Label(tensor, classes="qparam-tensor", id=f"{tensor}-qparams-label")
                 yield Label("scale", classes="qparam-label")
-                yield Input(id=f"{tensor}-scale", compact=True, classes="qparam-scale", select_on_focus=True)
+                yield OrderedInput(id=f"{tensor}-scale", compact=True, classes="qparam-scale", select_on_focus=True)
                 yield Label("zp", classes="qparam-label")
-                yield Input(id=f"{tensor}-zero-point", compact=True, classes="qparam-zero-point", select_on_focus=True)
+                yield OrderedInput(id=f"{tensor}-zero-point", compact=True, classes="qparam-zero-point", select_on_focus=True)
                 if tensor == "input":
                     yield Label("engine", classes="qparam-label")
                     options = [(engine, engine) for engine in ENGINES]
