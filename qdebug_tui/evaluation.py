@@ -14,6 +14,7 @@ import numpy as np
 from qdebug_tui.backends.base import QuantizedBackend, QuantizedRun
 from qdebug_tui.backends.cpu import CpuInfo, Dispatch, KernelIsa, detect_cpu, dispatch, fbgemm_isa, onednn_isa
 from qdebug_tui.core.scenario import Scenario
+from qdebug_tui.emulators.targets import resolve_target
 from qdebug_tui.numerics.compare import Comparison, compare
 from qdebug_tui.numerics.float_path import float_layer
 from qdebug_tui.numerics.reference import ReferenceResult, reference
@@ -73,7 +74,24 @@ def run_facts(scenario: Scenario, torch_version: str, cpu: CpuInfo | None = None
         isa = onednn_isa(cpu)
     else:
         isa = KernelIsa(False, cpu.isa, "QNNPACK accumulates exactly in int32")
-    return RunFacts(torch_version, scenario.engine, chosen, cpu, isa)
+    return RunFacts(torch_version, scenario.engine, chosen, cpu, _kernel_path_isa(scenario, cpu, isa))
+
+
+def _kernel_path_isa(scenario: Scenario, cpu: CpuInfo, library_isa: KernelIsa) -> KernelIsa:
+    """Return the instruction set of the kernel path that runs ``scenario``.
+
+    A library's GEMM instruction set is not every kernel's: FBGEMM's depthwise kernels exist
+    only in an AVX2 form, its groupwise kernel ignores FBGEMM_ENABLE_INSTRUCTIONS, oneDNN's
+    depthwise kernel sums exactly, and QNNPACK runs SSE2 code on x86.
+    """
+    try:
+        target = resolve_target(scenario, "native", cpu=cpu)
+    except ValueError:
+        return library_isa
+    if target.isa == library_isa.label.removesuffix(" (forced)").replace("_", "-") and target.saturating == library_isa.saturating:
+        return library_isa
+    reason = target.notes[0] if target.notes else f"{target.library}'s {target.kernel_path} kernel"
+    return KernelIsa(target.saturating, target.isa, reason)
 
 
 def evaluate_reference(scenario: Scenario) -> ReferenceResult:

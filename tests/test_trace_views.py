@@ -6,8 +6,10 @@ import numpy as np
 
 from conftest import SEED
 from qdebug_tui.drilldown_sections import verdict_text
+from qdebug_tui.emulators import emulate
 from qdebug_tui.drilldown_tables import CLIPPED_MARK, pair_rows, term_rows
 from qdebug_tui.io.scenario_file import load_scenario
+from qdebug_tui.numerics.reference import reference
 from qdebug_tui.testing import build_scenario, random_spec
 from qdebug_tui.trace import trace_cell
 from qdebug_tui.trace.markdown_view import trace_to_markdown
@@ -54,7 +56,20 @@ def test_verdict_puts_fix_on_own_line():
     sentence, fix = text.split("\n")
     assert sentence.startswith("2 int16 pair sums clipped in FBGEMM's im2col kernel (avx2): 200·(-67) + 200·(-97)")
     assert sentence.endswith("outputs 7 instead of 0.")
-    assert fix == "Fix: 7-bit activations (reduce_range=True, 0..127), smaller adjacent weights, or a CPU with AVX512-VNNI."
+    assert fix == "Fix: 7-bit activations (reduce_range=True, 0..127), smaller adjacent weights, a CPU with AVX512-VNNI, or engine qnnpack."
+
+
+def test_depthwise_fix_names_exact_engines():
+    # FBGEMM's depthwise kernel saturates on this VNNI CPU too, so the fix is another engine.
+    scenario = load_scenario(SEED.parent / "depthwise_multiplier2.json")
+    emulated = emulate(scenario, environ={})
+    exact = reference(scenario).q
+    cell = tuple(int(i) for i in np.argwhere((emulated.saturated_pairs > 0) & (emulated.q != exact))[0])
+    trace = trace_cell(scenario, cell, environ={}, quantized_q=int(emulated.q[cell]))
+    assert trace.cause == "int16-saturation"
+    _, fix = verdict_text(trace).split("\n")
+    assert "engine onednn or qnnpack" in fix
+    assert "AVX512-VNNI" not in fix
 
 
 def test_agreeing_verdict_has_no_fix():

@@ -27,6 +27,7 @@ from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.io.errors import ScenarioError
 from qdebug_tui.io.scenario_file import load_scenario
 from qdebug_tui.screens.message import ErrorDialog
+from qdebug_tui.widgets.ordered_input import OrderedInput
 
 SCENARIO_SUFFIX = ".json"
 OPEN_GROUP = "open-file"
@@ -101,7 +102,7 @@ class OpenDialog(ModalScreen[OpenedScenario | None]):
             # The tree gets the absolute folder, so that its root is labelled even for ".".
             yield ScenarioTree(os.path.abspath(self.folder), id="open-tree")
             yield Label(f"Path, relative to {display_path(self.folder)}", classes="path-label", markup=False)
-            yield Input(id="open-path", placeholder="scenario.json", compact=True)
+            yield OrderedInput(id="open-path", placeholder="scenario.json", compact=True)
             yield Static("", id="open-status", classes="path-status", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Static("enter opens · tab moves · esc cancels", classes="dialog-hint")

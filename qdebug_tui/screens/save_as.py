@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from qdebug_tui.screens.confirm import REPLACE, ReplaceFileDialog
 from qdebug_tui.screens.open_dialog import SCENARIO_SUFFIX, display_path, resolve_typed_path
+from qdebug_tui.widgets.ordered_input import OrderedInput
 
 
 def check_save_path(path: Path) -> str | None:
@@ -49,7 +50,7 @@ class SaveAsDialog(ModalScreen[Path | None]):
         with Vertical(classes="dialog"):
             yield Static("Save the scenario as", classes="dialog-title")
             yield Label(f"Path, relative to {display_path(self.folder)}", classes="path-label", markup=False)
-            yield Input(str(self.suggested), id="save-as-path", compact=True)
+            yield OrderedInput(str(self.suggested), id="save-as-path", compact=True)
             yield Static("", id="save-as-status", classes="path-status", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Static("enter saves · esc cancels", classes="dialog-hint")

@@ -59,8 +59,17 @@ def _saturation(facts: CellFacts, step: CauseStep) -> str:
     return (
         f"{count} clipped in {_kernel_name(facts)}: {first_pairs}{more}, so the kernel holds {backend.accumulator} instead of "
         f"the exact {facts.exact.accumulator} and outputs {step.q_before} instead of {step.q_after}; fix: 7-bit "
-        "activations (reduce_range=True, 0..127), smaller adjacent weights, or a CPU with AVX512-VNNI"
+        f"activations (reduce_range=True, 0..127), smaller adjacent weights, {_exact_alternative(facts)}"
     )
+
+
+def _exact_alternative(facts: CellFacts) -> str:
+    """Name the kernels that sum this layer's products exactly."""
+    target = facts.target
+    if target.library == "fbgemm" and target.kernel_path == "depthwise":
+        # FBGEMM's depthwise kernels have no VNNI form, so a newer CPU does not help.
+        return "or engine onednn or qnnpack, whose depthwise kernels sum exactly on every CPU"
+    return "a CPU with AVX512-VNNI, or engine qnnpack"
 
 
 def _accumulator_overflow(facts: CellFacts, step: CauseStep) -> str:
@@ -167,6 +176,6 @@ def _clamped(facts: CellFacts) -> str:
 
 def _agree(facts: CellFacts) -> str:
     clipped = facts.backend.saturated_pairs
-    note = f"; {clipped} int16 pair sums clipped without changing the output" if clipped else ""
+    note = f"; {clipped} int16 pair sum{'s' if clipped != 1 else ''} clipped without changing the output" if clipped else ""
     exact = "so does exact arithmetic" if facts.exact.q == facts.float_path.q else f"exact arithmetic gives {facts.exact.q}"
     return f"Both paths give {facts.float_path.q}, and {exact}{note}"
