@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,13 +53,18 @@ def wait_for_screen(tmux, condition, description: str) -> str:
     raise AssertionError(f"timed out waiting for {description}; the screen was:\n{screen}")
 
 
+def split_panes(line: str) -> list[str]:
+    """Split a screen line at the borders between panes; the focused pane's border is heavy (┃)."""
+    return re.split("[│┃]{2}", line)
+
+
 def output_cell_row(screen: str) -> str:
     """Return the output grid's first data row: the text right of the second pane border.
 
     The header of column indices starts with spaces; a data row starts with its row index.
     """
     for line in screen.splitlines():
-        panes = line.split("││")
+        panes = split_panes(line)
         if len(panes) == 3 and panes[2].startswith("0 "):
             return panes[2]
     return ""

@@ -9,22 +9,22 @@ import pytest
 
 from conftest import SEED
 from qdebug_tui.io.scenario_file import load_scenario
-from test_terminal import QDEBUG, tmux, wait_for_screen  # noqa: F401  (tmux is a fixture)
+from test_terminal import QDEBUG, split_panes, tmux, wait_for_screen  # noqa: F401  (tmux is a fixture)
 
 
 def first_input_cell(screen: str) -> str:
     """Return the text of the input grid's cell (0, 0), from the first data row of the left pane."""
     for line in screen.splitlines():
-        panes = line.split("││")
-        if len(panes) == 3 and panes[0].startswith("│0 "):
-            return panes[0].split()[1]
+        panes = split_panes(line)
+        if len(panes) == 3 and panes[0].lstrip("│┃").startswith("0 "):
+            return panes[0].lstrip("│┃").split()[1]
     return ""
 
 
 def first_weight_cell(screen: str) -> str:
     """Return the text of the weight grid's cell (0, 0), from the first data row of the middle pane."""
     for line in screen.splitlines():
-        panes = line.split("││")
+        panes = split_panes(line)
         if len(panes) == 3 and panes[1].startswith("0 "):
             return panes[1].split()[1]
     return ""

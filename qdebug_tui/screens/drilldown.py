@@ -144,7 +144,7 @@ class DrillDownScreen(Screen[None]):
             yield Static("", id="steps-text", markup=False)
             yield Static("", id="notes-text", markup=False)
         yield Static("", id="drill-verdict", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#drill-body").can_focus = True

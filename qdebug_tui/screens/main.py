@@ -72,19 +72,20 @@ class MainScreen(ScenarioEdits, Screen):
     COMMANDS = Screen.COMMANDS | {MainScreenCommands}
 
     BINDINGS = [
+        # Help first: at 80 columns the footer has room for only the first few keys.
+        Binding("question_mark", "help", "Help", id="main.help", tooltip="List every key"),
         Binding("n", "mismatch(1)", "Next Δ", id="main.next-mismatch", tooltip="Move to the next cell where the two paths differ"),
         Binding("N", "mismatch(-1)", "Prev Δ", show=False, id="main.previous-mismatch", tooltip="Move to the previous cell where the two paths differ"),
         Binding("v", "cycle_view", "View", id="main.cycle-view", tooltip="Cycle the output grid: quantized q, float q, Δ in LSB, float value"),
-        Binding("t", "toggle_keep_real", "Keep ints/reals", id="main.toggle-keep-real", tooltip="Switch what input and weight edits keep: the integers or the real values"),
+        Binding("t", "toggle_keep_real", "Ints/reals", id="main.toggle-keep-real", tooltip="Switch what input and weight edits keep: the integers or the real values"),
         Binding("left_square_bracket", "in_channel(-1)", "Prev channel", show=False, id="main.previous-channel", tooltip="Show the previous input channel"),
-        Binding("right_square_bracket", "in_channel(1)", "Channel ±", key_display="[ ]", id="main.next-channel", tooltip="Show the next input channel"),
+        Binding("right_square_bracket", "in_channel(1)", "Channel", key_display="[ ]", id="main.next-channel", tooltip="Show the next input channel"),
         Binding("left_curly_bracket", "output_slice(-1)", "Prev out slice", show=False, id="main.previous-output-slice", tooltip="Show the previous output channel, then batch"),
-        Binding("right_curly_bracket", "output_slice(1)", "Out ch ±", key_display="{ }", id="main.next-output-slice", tooltip="Show the next output channel, then batch"),
+        Binding("right_curly_bracket", "output_slice(1)", "Out ch", key_display="{ }", id="main.next-output-slice", tooltip="Show the next output channel, then batch"),
         Binding("left_parenthesis", "depth(-1)", "Prev depth", show=False, id="main.previous-depth", tooltip="Show the previous output depth of a 3-D conv"),
         Binding("right_parenthesis", "depth(1)", "Next depth", show=False, id="main.next-depth", tooltip="Show the next output depth of a 3-D conv"),
         Binding("ctrl+z", "undo", "Undo", id="main.undo", tooltip="Undo the last edit: a qparam, a value, the engine or the edit mode"),
         Binding("ctrl+y", "redo", "Redo", show=False, id="main.redo", tooltip="Redo the last edit undone"),
-        Binding("question_mark", "help", "Help", id="main.help", tooltip="List every key"),
         # Priority, so that focus moves before the keys after it are routed: over SSH a
         # tab and the digits typed after it often arrive in one read.
         Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="main.focus-next", tooltip="Move the focus to the next grid or field"),
@@ -153,7 +154,7 @@ class MainScreen(ScenarioEdits, Screen):
         yield CellEditBar(id="cell-edit")
         yield QParamsBar(self.scenario, id="qparams")
         yield Summary("", id="summary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._draw_scenario("loading torch…")

@@ -25,11 +25,15 @@ class Summary(Static):
 def difference_text(evaluation: Evaluation) -> str:
     summary = evaluation.comparison.summary
     if evaluation.quantized.error is not None:
-        return f"quantized path failed; float path computed for {summary.cells} cells"
+        return f"quantized path failed: {evaluation.quantized.error} · float path computed for {_cells(summary.cells)}"
     return (
-        f"mismatched {summary.mismatched} of {summary.cells} cells · max |Δ| {summary.max_abs_diff} LSB"
+        f"mismatched {summary.mismatched} of {_cells(summary.cells)} · max |Δ| {summary.max_abs_diff} LSB"
         f" · SQNR {sqnr_text(summary.sqnr_db)}"
     )
+
+
+def _cells(count: int) -> str:
+    return f"{count} cell" if count == 1 else f"{count} cells"
 
 
 def sqnr_text(sqnr_db: float | None) -> str:
