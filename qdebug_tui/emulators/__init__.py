@@ -74,7 +74,7 @@ def emulate(
 
 
 # Layer kinds the emulators model and the property tests check against the real kernels.
-EMULATED_KINDS = ("conv2d", "linear")
+EMULATED_KINDS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "linear")
 
 
 def check_supported(scenario: Scenario) -> None:
