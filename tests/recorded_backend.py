@@ -17,6 +17,7 @@ from qdebug_tui.backends.base import QuantizedBackend, QuantizedRun
 from qdebug_tui.core.scenario import ENGINES, OutputQuant, Scenario
 from qdebug_tui.emulators import EMULATED_KINDS, EmulationError, emulate
 from qdebug_tui.numerics.reference import reference
+from qdebug_tui.path_runner import PathRunner
 
 
 class RecordedKernelBackend(QuantizedBackend):
@@ -43,3 +44,13 @@ class RecordedKernelBackend(QuantizedBackend):
 
     def quantize_output(self, real: np.ndarray, output: OutputQuant) -> np.ndarray:
         return self._torch.quantize_output(real, output)
+
+
+def recorded_path_runner() -> PathRunner:
+    """Return a drill-down path runner whose kernels are this module's recorded backend on either path.
+
+    The run plan models the CPU of the screenshots' fixed facts, an AVX2 CPU without VNNI.
+    """
+    from conftest import FIXED_FACTS
+
+    return PathRunner(lambda isa: RecordedKernelBackend(), cpu=FIXED_FACTS.cpu)

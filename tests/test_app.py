@@ -344,11 +344,14 @@ async def test_help_lists_every_binding():
         keys = [row[0] for row in app.screen.rows]
         for binding_id in ("app.quit", "main.next-mismatch", "main.next-channel", "grid.up", "grid.page-down"):
             assert binding_id in ids
+        for binding_id in ("output-grid.trace-cell", "drill.back", "drill.switch-isa", "drill.export", "drill.next-mismatch"):
+            assert binding_id in ids
         assert "[" in keys
         assert "up, k" in keys
-        assert "grid.last-cell" not in app.export_screenshot()
+        assert ids[-1] == "trace-table.last-row"
+        assert "trace-table.last-row" not in app.export_screenshot()
         await pilot.press("end")
-        assert "grid.last-cell" in app.export_screenshot()
+        assert "trace-table.last-row" in app.export_screenshot()
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
