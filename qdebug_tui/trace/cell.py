@@ -95,7 +95,7 @@ def cell_operands(scenario: Scenario, index: tuple[int, ...], target: KernelTarg
     """Collect the cell's taps, raw activations (kernel padding) and weights in PyTorch's order."""
     layer = scenario.layer
     channel = index[channel_axis(scenario)]
-    taps = receptive_field(layer, scenario.input.shape, scenario.weight.shape, index)
+    taps = receptive_field(layer, scenario.input.shape, scenario.weight.shape, index, every_tap=True)
     z_x = scenario.input.qparams.zero_points[0]
     z_w = int(scenario.weight.qparams.zero_point_array()[channel if scenario.weight.qparams.per_channel else 0])
     padding = kernel_padding_value(scenario, target)
