@@ -224,8 +224,17 @@ def _random_kind_spec(rng, kind: str, dims: int) -> LayerSpec:
     side = {1: 16, 2: 9, 3: 5}[dims]
     batch = (int(rng.integers(1, 3)),)
     spatial = _ints(rng, 1, side, dims)
-    family = str(rng.choice(["conv", "conv", "depthwise", "groupwise", "pointwise"]))
-    if family == "depthwise":
+    families = ["conv", "conv", "depthwise", "groupwise", "pointwise"]
+    if kind == "conv_transpose2d":
+        families.append("direct")
+    family = str(rng.choice(families))
+    if family == "direct":
+        # The shapes of FBGEMM's direct transposed conv2d kernel.
+        channels = int(rng.choice([8, 16]))
+        kernel = (2, int(rng.integers(1, 7)))
+        stride = (int(rng.choice([1, 2])), int(rng.choice([1, 2])))
+        spec = LayerSpec(family, batch, 1, channels, int(rng.choice([8, 16])), spatial, kernel, stride, (0, 0), (1, 1), **common)
+    elif family == "depthwise":
         size = int(rng.choice([3, 5] if dims == 3 else [3, 5, 7]))
         stride = (int(rng.choice([1, 2])),) * dims
         spec = LayerSpec(family, batch, int(rng.choice([8, 16])), 1, int(rng.choice([1, 2])), spatial, (size,) * dims,

@@ -139,9 +139,13 @@ def backend_accumulation(scenario: Scenario, target: KernelTarget, operands: Cel
     pair_sum = sum(pair.saturated for pair in pairs)
     z_x = scenario.input.qparams.zero_points[0]
     if target.library == "fbgemm":
+        # Padded taps hold z_x and count in the offsets, except in the direct transposed kernel,
+        # which skips them (they hold a raw 0 here) and leaves them out of the offsets.
         z_w = operands.weight_zero_point
-        reduction = len(operands.terms_by_k)
-        correction = ZeroPointCorrection(int(operands.raw_activations.sum()), int(operands.weights.sum()) - z_w * reduction, z_x, z_w)
+        skips_padding = target.kernel_path == "direct"
+        counted = np.array([term.input_index is not None or not skips_padding for term in operands.terms_by_k], dtype=bool)
+        column_offset = int(operands.weights[counted].sum()) - z_w * int(counted.sum())
+        correction = ZeroPointCorrection(int(operands.raw_activations.sum()), column_offset, z_x, z_w)
         accumulator = int(wrap_int32(pair_sum - correction.column_term - correction.row_term))
     else:
         inside = np.array([term.input_index is not None for term in operands.terms_by_k])
