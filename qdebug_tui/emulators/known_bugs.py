@@ -2,7 +2,7 @@
 
 qdebug's emulators compute what these kernels are designed to compute. On the shapes below
 the real kernels may not, and the accumulator trace reports ``kernel-mismatch``. Random
-comparisons with the real kernels found both; the exact reference and the other engines
+comparisons with the real kernels found them, and the exact reference and the other engines
 agree with the emulators there (docs/numerics.md has the measurements).
 """
 
@@ -46,8 +46,8 @@ def known_kernel_bug(scenario: Scenario, target: KernelTarget, avx512: bool) -> 
     if target.library == "fbgemm" and target.kernel_path == "depthwise" and layer.spatial_dims == 3:
         for dim in range(3):
             size, kernel = scenario.input.shape[2 + dim], scenario.weight.shape[2 + dim]
-            # Measured: wrong or crashing with sides shorter than the padding; sides equal to it
-            # crashed with stride 2. NOTE: the exact boundary is not known; this rule is wider.
+            # Measured: wrong or crashing with sides shorter than the padding, and crashing with
+            # sides equal to it at stride 2. NOTE: the exact boundary is not known, so this rule is wider.
             if size <= (kernel - 1) // 2:
                 return (
                     f"FBGEMM's 3-D depthwise kernel returns wrong values, or corrupts memory, when an input side "
