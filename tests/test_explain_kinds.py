@@ -76,6 +76,7 @@ def test_conv_transpose2d_terms_follow_stride(capsys):
             assert term["input_index"] is None
     assert document["cause"] != "kernel-mismatch"
     assert document["quantized_path"]["q"] == document["output_q"]
+    assert any("reach no input" in note and f"raw activation {scenario.input.qparams.zero_points[0]}" in note for note in document["backend"]["notes"])
 
 
 def test_qnnpack_conv_transpose3d_first_slice_matches(capsys):

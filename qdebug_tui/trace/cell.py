@@ -126,6 +126,11 @@ def terms_in_kernel_order(operands: CellOperands) -> tuple[Term, ...]:
 def backend_accumulation(scenario: Scenario, target: KernelTarget, operands: CellOperands, exact: int) -> BackendAccumulation:
     """Sum the cell's products as the kernel in ``target`` does."""
     notes = (target.reason, *target.notes)
+    if scenario.layer.is_transposed:
+        notes += (
+            "a transposed conv's taps that reach no input (the zeros between strided inputs, and the border) are "
+            f"listed as padding, where this kernel reads the raw activation {kernel_padding_value(scenario, target)}",
+        )
     if target.library == "qnnpack":
         bias_int32 = int(np.ravel(qnnpack_requant_params(scenario).bias_int32)[operands.channel])
         summation = "(q_x − z_x)(q_w − z_w) as int16 operands, summed exactly in int32 (pmaddwd, paddd)"
