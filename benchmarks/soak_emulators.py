@@ -1,9 +1,10 @@
 """Soak test: compare the emulators with the real torch kernels on many random layers.
 
-    python -m benchmarks.soak_emulators --cases 10000 --seed 1
+    python -m benchmarks.soak_emulators --cases 10000 --seed 1 [--kinds conv1d,conv_transpose2d]
 
 Runs ``--cases`` random layers per instruction-set form (native and AVX2-forced), spread over
-the engines, each through one worker process per form. Layers that can hit a known kernel bug
+the engines and the layer kinds (all of them by default), each through one worker process per
+form. A layer that ``emulate`` rejects must be rejected by the real kernel too. Layers that can hit a known kernel bug
 (``qdebug_tui.emulators.known_bugs``) are counted and not run, because those kernels can
 corrupt the worker's memory or crash it. Prints a summary and
 writes it as JSON to ``--output``; exits with status 1 if any layer mismatched.
@@ -17,17 +18,19 @@ import json
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from qdebug_tui.backends.cpu import detect_cpu
 from qdebug_tui.backends.worker import CLEARED_ISA_ENVIRONMENT, WorkerBackend
+from qdebug_tui.core.layers import LAYER_KINDS
 from qdebug_tui.core.scenario import ENGINES
-from qdebug_tui.emulators import emulate
+from qdebug_tui.emulators import EmulationError, emulate
 from qdebug_tui.emulators.known_bugs import known_kernel_bug
 from qdebug_tui.emulators.targets import AVX2_ENVIRONMENT
-from qdebug_tui.testing import build_scenario, random_spec
+from qdebug_tui.testing import build_scenario, random_kind_spec, random_spec
 
 FORMS = {"native": CLEARED_ISA_ENVIRONMENT, "avx2": AVX2_ENVIRONMENT}
 
@@ -36,11 +39,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Compare the emulators with the real kernels on random layers.")
     parser.add_argument("--cases", type=int, default=10000, help="random layers per instruction-set form (default 10000)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the first layer; layer i uses seed + i (default 1)")
+    parser.add_argument(
+        "--kinds", default=",".join(LAYER_KINDS),
+        help="comma-separated layer kinds to draw, in turn (default: every kind); conv2d uses the conv2d families",
+    )
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/soak_emulators.json"), help="summary file")
     return parser.parse_args(argv)
 
 
-def soak_form(form: str, cases: int, seed: int, avx512: bool) -> dict:
+def draw_spec(rng: np.random.Generator, kind: str, engine: str):
+    """Draw a layer of ``kind``; most transposed layers for oneDNN get as many outputs as inputs.
+
+    oneDNN's transposed conv is wrong whenever the channel counts differ (a known bug), so
+    without this almost no oneDNN transposed layer would be compared.
+    """
+    if kind == "conv2d":
+        return random_spec(rng)
+    spec = random_kind_spec(rng, kind)
+    if spec.is_transposed and engine in ("onednn", "x86") and rng.random() < 0.75:
+        zeros = (0,) * len(spec.stride)
+        matched = replace(spec, outputs_per_group=spec.channels_per_group, per_channel=False, output_padding=zeros)
+        if matched.is_valid():
+            return matched
+    return spec
+
+
+def soak_form(form: str, cases: int, seed: int, avx512: bool, kinds: list[str]) -> dict:
     """Run ``cases`` layers on one form's worker; return counts and the mismatching layers."""
     counts = collections.Counter()
     mismatches = []
@@ -49,10 +73,17 @@ def soak_form(form: str, cases: int, seed: int, avx512: bool) -> dict:
         for case in range(cases):
             layer_seed = seed + case
             engine = ENGINES[case % len(ENGINES)]
-            spec = random_spec(np.random.default_rng(layer_seed))
+            kind = kinds[(case // len(ENGINES)) % len(kinds)]
+            spec = draw_spec(np.random.default_rng(layer_seed), kind, engine)
             scenario = build_scenario(spec, engine, layer_seed)
-            emulation = emulate(scenario, "native", environ=environ)
-            key = f"{engine}/{emulation.library}/{emulation.kernel_path}"
+            try:
+                emulation = emulate(scenario, "native", environ=environ)
+            except EmulationError as error:
+                counts["layers the engine rejects"] += 1
+                if worker.run(scenario).error is None:
+                    mismatches.append({"seed": layer_seed, "engine": engine, "error": f"emulate rejected it: {error}", "spec": repr(spec)})
+                continue
+            key = f"{engine}/{kind}/{emulation.library}/{emulation.kernel_path}"
             if known_kernel_bug(scenario, emulation.target, avx512):
                 # These kernels can corrupt the worker's memory or crash it, so they are not run.
                 counts["known-bug layers left out"] += 1
@@ -75,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cpu = detect_cpu()
     started = time.perf_counter()
-    results = {form: soak_form(form, args.cases, args.seed, "avx512f" in cpu.flags) for form in FORMS}
+    kinds = [kind.strip() for kind in args.kinds.split(",") if kind.strip()]
+    unknown = sorted(set(kinds) - set(LAYER_KINDS))
+    if unknown:
+        print(f"unknown layer kinds {', '.join(unknown)}; expected some of {', '.join(LAYER_KINDS)}", file=sys.stderr)
+        return 2
+    results = {form: soak_form(form, args.cases, args.seed, "avx512f" in cpu.flags, kinds) for form in FORMS}
     summary = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{cpu.model}, {cpu.isa}, {platform.system()} {platform.machine()}",

@@ -7,7 +7,7 @@ tensor values come from a seeded NumPy generator. Hypothesis strategies draw spe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,26 +41,41 @@ class LayerSpec:
     value_mode: str
     scale_mode: str
     bias_mode: str
+    kind: str = "conv2d"
+    output_padding: tuple[int, ...] = ()
 
     @property
     def is_conv(self) -> bool:
         return self.family != "linear"
 
+    @property
+    def is_transposed(self) -> bool:
+        return self.kind.startswith("conv_transpose")
+
     def layer(self) -> Layer:
         if not self.is_conv:
             return Layer("linear", relu=self.relu)
-        return Layer("conv2d", self.stride, self.padding, self.dilation, self.groups, self.relu)
+        output_padding = self.output_padding or (0,) * len(self.stride)
+        return Layer(self.kind, self.stride, self.padding, self.dilation, self.groups, self.relu, output_padding)
 
     def shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Return the input and weight shapes."""
         if not self.is_conv:
             return (*self.batch, self.channels_per_group), (self.outputs_per_group, self.channels_per_group)
         channels = self.groups * self.channels_per_group
+        if self.is_transposed:
+            return (self.batch[0], channels, *self.spatial), (channels, self.outputs_per_group, *self.kernel)
         return (self.batch[0], channels, *self.spatial), (self.groups * self.outputs_per_group, self.channels_per_group, *self.kernel)
+
+    @property
+    def out_channels(self) -> int:
+        return self.outputs_per_group if not self.is_conv else self.groups * self.outputs_per_group
 
     def is_valid(self) -> bool:
         input_shape, weight_shape = self.shapes()
-        return not shape_problems(self.layer(), input_shape, weight_shape, (weight_shape[0],))
+        if self.is_transposed and (self.relu or (self.per_channel and self.groups > 1)):
+            return False
+        return not shape_problems(self.layer(), input_shape, weight_shape, (self.out_channels,))
 
 
 def build_scenario(spec: LayerSpec, engine: str, seed: int) -> Scenario:
@@ -72,7 +87,7 @@ def build_scenario(spec: LayerSpec, engine: str, seed: int) -> Scenario:
     """
     rng = np.random.default_rng(seed)
     input_shape, weight_shape = spec.shapes()
-    out_channels = weight_shape[0]
+    out_channels = spec.out_channels
     input_zero_point = int(rng.integers(0, 256))
     input_q = _values(rng, spec.value_mode, 0, 255, input_shape, input_zero_point).astype(np.uint8)
     weight_q = _values(rng, spec.value_mode, -128, 127, weight_shape, 0).astype(np.int8)
@@ -82,7 +97,7 @@ def build_scenario(spec: LayerSpec, engine: str, seed: int) -> Scenario:
     zero_points = tuple(0 if symmetric else int(rng.integers(-40, 41)) for _ in range(channels))
     weight_scales = tuple(_scale(rng, spec.scale_mode, -4, -1) for _ in range(channels))
     input_scale = _scale(rng, spec.scale_mode, -3, 0)
-    weight = QuantizedTensor(QINT8, QuantParams(weight_scales, zero_points, 0 if spec.per_channel else None), weight_q)
+    weight = QuantizedTensor(QINT8, QuantParams(weight_scales, zero_points, spec.layer().weight_channel_axis if spec.per_channel else None), weight_q)
     inputs = QuantizedTensor(QUINT8, QuantParams((input_scale,), (input_zero_point,)), input_q)
 
     accumulators = exact_accumulators(spec.layer(), inputs.centered(), weight.centered())
@@ -174,3 +189,70 @@ def _random_spec(rng, family: str) -> LayerSpec:
                          spatial, (1, 1), (1, 1), (0, 0), (1, 1), **common)
     return LayerSpec(family, batch, int(rng.choice([1, 1, 1, 2, 3, 4])), int(rng.integers(1, 9)), int(rng.integers(1, 7)),
                      spatial, _ints(rng, 1, 5), _ints(rng, 1, 3), _ints(rng, 0, 3), _ints(rng, 1, 2), **common)
+
+
+def random_kind_spec(rng: np.random.Generator, kind: str) -> LayerSpec:
+    """Draw a valid layer structure of any layer kind, with 1-D, 2-D or 3-D spatial shapes.
+
+    Conv kinds mix general, depthwise (channel multiplier 1 or 2), groupwise-shaped and
+    pointwise layers; transposed kinds get an output padding below their stride or dilation.
+    """
+    from qdebug_tui.core.layers import LAYER_KINDS
+
+    dims = LAYER_KINDS[kind]
+    while True:
+        spec = _random_kind_spec(rng, kind, dims)
+        if spec.is_valid():
+            return spec
+
+
+def _random_kind_spec(rng, kind: str, dims: int) -> LayerSpec:
+    transposed = kind.startswith("conv_transpose")
+    common = dict(
+        relu=bool(rng.random() < 0.3) and not transposed,
+        per_channel=bool(rng.random() < 0.5),
+        weight_zero_points=str(rng.choice(["zero", "nonzero"])),
+        value_mode=str(rng.choice(VALUE_MODES)),
+        scale_mode=str(rng.choice(SCALE_MODES)),
+        bias_mode=str(rng.choice(["none", "normal", "normal", "half-units"])),
+        kind=kind,
+    )
+    if dims == 0:
+        batch = _ints(rng, 1, 4, int(rng.integers(1, 4)))
+        return LayerSpec("linear", batch, 1, int(rng.integers(1, 80)), int(rng.integers(1, 40)), (), (), (), (), (), **common)
+    # Keep the number of output cells moderate: 3-D layers get smaller sides.
+    side = {1: 16, 2: 9, 3: 5}[dims]
+    batch = (int(rng.integers(1, 3)),)
+    spatial = _ints(rng, 1, side, dims)
+    families = ["conv", "conv", "depthwise", "groupwise", "pointwise"]
+    if kind == "conv_transpose2d":
+        families.append("direct")
+    family = str(rng.choice(families))
+    if family == "direct":
+        # The shapes of FBGEMM's direct transposed conv2d kernel.
+        channels = int(rng.choice([8, 16]))
+        kernel = (2, int(rng.integers(1, 7)))
+        stride = (int(rng.choice([1, 2])), int(rng.choice([1, 2])))
+        spec = LayerSpec(family, batch, 1, channels, int(rng.choice([8, 16])), spatial, kernel, stride, (0, 0), (1, 1), **common)
+    elif family == "depthwise":
+        size = int(rng.choice([3, 5] if dims == 3 else [3, 5, 7]))
+        stride = (int(rng.choice([1, 2])),) * dims
+        spec = LayerSpec(family, batch, int(rng.choice([8, 16])), 1, int(rng.choice([1, 2])), spatial, (size,) * dims,
+                         stride, ((size - 1) // 2,) * dims, (1,) * dims, **common)
+    elif family == "groupwise":
+        channels = int(rng.choice([2, 4, 8, 16]))
+        stride = (int(rng.choice([1, 2])),) * dims
+        spec = LayerSpec(family, batch, int(rng.integers(1, 9)), channels, channels, spatial, (3,) * dims, stride,
+                         (1,) * dims, (1,) * dims, **common)
+    elif family == "pointwise":
+        spec = LayerSpec(family, batch, int(rng.choice([1, 1, 2])), int(rng.integers(1, 20)), int(rng.integers(1, 12)),
+                         spatial, (1,) * dims, (1,) * dims, (0,) * dims, (1,) * dims, **common)
+    else:
+        kernel_max = 3 if dims == 3 else 5
+        spec = LayerSpec(family, batch, int(rng.choice([1, 1, 1, 2, 3, 4])), int(rng.integers(1, 9)), int(rng.integers(1, 7)),
+                         spatial, _ints(rng, 1, kernel_max, dims), _ints(rng, 1, 3, dims), _ints(rng, 0, 2, dims),
+                         _ints(rng, 1, 2, dims), **common)
+    if transposed:
+        output_padding = tuple(int(rng.integers(0, max(s, d))) if rng.random() < 0.3 else 0 for s, d in zip(spec.stride, spec.dilation))
+        spec = replace(spec, output_padding=output_padding)
+    return spec

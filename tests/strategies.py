@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from qdebug_tui.testing import VALUE_MODES, LayerSpec
+from qdebug_tui.testing import VALUE_MODES, LayerSpec, random_kind_spec
 
 
 @st.composite
@@ -53,3 +54,13 @@ def layer_specs(draw, families=("conv", "conv", "conv", "depthwise", "groupwise"
         )
     assume(spec.is_valid())
     return spec
+
+
+@st.composite
+def kind_specs(draw, kinds=None):
+    """Draw a valid :class:`LayerSpec` of any layer kind (1-D to 3-D convs, transposed, linear)."""
+    from qdebug_tui.core.layers import LAYER_KINDS
+
+    kind = draw(st.sampled_from(tuple(kinds or LAYER_KINDS)))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return random_kind_spec(np.random.default_rng(seed), kind)

@@ -285,15 +285,75 @@ async def test_export_failure_shows_message(tmp_path, seed_document):
         assert isinstance(app.screen, DrillDownScreen)
 
 
-async def test_unsupported_layer_stays_on_main(tmp_path):
-    app = recorded_app(multi_channel_conv1d(tmp_path))
+SAMPLES = SEED.parent
+
+
+def real_kernel_q(scenario, engine_worker, cell) -> int:
+    run = engine_worker.run(scenario)
+    assert run.error is None
+    return int(run.q[cell])
+
+
+@pytest.mark.parametrize(
+    "sample, isa, expected_cause",
+    [
+        ("pytorch_issue_76390_conv1d.json", "avx2", "int16-saturation"),
+        ("conv3d.json", "native", None),
+        ("conv_transpose2d.json", "native", "kernel-mismatch"),
+    ],
+)
+async def test_drill_down_every_kind_matches_real_kernel(sample, isa, expected_cause, workers, worker_runner):
+    from qdebug_tui.emulators import emulate
+    from conftest import emulation_environment
+
+    path = SAMPLES / sample
+    app = QDebugApp(path, path_runner=worker_runner)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_evaluation(pilot)
-        app.query_one("#output-grid").focus()
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, MainScreen)
-        assert "layer kind conv1d is not emulated yet" in notifications(app)
+        await open_drill_down(pilot)
+        if isa == "avx2":
+            await pilot.press("i")
+            await wait_for_drill_down(pilot)
+        screen = app.screen
+        assert isinstance(screen, DrillDownScreen)
+        trace = screen.trace
+        scenario = screen.scenario
+        cell = trace.index
+        assert len(cell) == len(scenario.output_shape)
+        assert trace.isa == isa
+
+        real = real_kernel_q(scenario, workers[isa], cell)
+        emulation = emulate(scenario, "native", environ=emulation_environment(isa))
+        assert trace.quantized_q == real
+        assert trace.output_q == emulation.q[cell]
+        if expected_cause == "kernel-mismatch":
+            assert trace.cause == "kernel-mismatch"
+            assert trace.quantized_q != trace.output_q
+        else:
+            assert trace.output_q == real
+            assert trace.cause == expected_cause
+
+        # Every term names n-D input and weight indices of the layer's own rank.
+        for term in trace.terms:
+            assert len(term.weight_index) == len(scenario.weight.shape)
+            assert term.input_index is None or len(term.input_index) == len(scenario.input.shape)
+        lines = "\n".join(table_lines(screen.query_one("#terms-table", TraceTable)))
+        assert ",".join(str(i) for i in trace.terms[0].weight_index) in lines
+
+
+async def test_conv1d_drill_down_shows_issue_numbers(worker_runner):
+    app = QDebugApp(SAMPLES / "pytorch_issue_76390_conv1d.json", path_runner=worker_runner)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_evaluation(pilot)
+        await open_drill_down(pilot)
+        await pilot.press("i")
+        await wait_for_drill_down(pilot)
+        trace = app.screen.trace
+        assert trace.float_path.q == 255
+        assert trace.quantized_q == 223
+        assert trace.output_q == 223
+        assert trace.backend.saturated_pairs == 1
+        assert trace.cause == "int16-saturation"
 
 
 async def test_opening_file_closes_drill_down(tmp_path):

@@ -44,8 +44,20 @@ def test_report_every_mismatch_has_cause():
     assert all(mismatch["cause"] for mismatch in document["mismatches"])
 
 
-def test_report_unemulated_kind_still_runs():
+def test_report_emulates_conv3d():
     result = run_qdebug("report", str(SAMPLES / "conv3d.json"), "--json")
     document = json.loads(result.stdout)
     assert result.returncode == 0
-    assert "not emulated yet" in document["emulated"]["error"]
+    assert "error" not in document["emulated"]
+    assert document["emulated"]["backend"]["library"] == "onednn"
+    assert len(document["output_shape"]) == 5
+
+
+def test_report_wrong_transposed_kernel_has_causes():
+    result = run_qdebug("report", str(SAMPLES / "conv_transpose2d.json"), "--json")
+    document = json.loads(result.stdout)
+    assert result.returncode == 0
+    causes = [mismatch["cause"] for mismatch in document["mismatches"]]
+    assert causes
+    assert all(causes)
+    assert causes.count("kernel-mismatch") > len(causes) // 2

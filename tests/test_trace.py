@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import layer_specs
+from strategies import kind_specs, layer_specs
 
 from qdebug_tui.core.dtypes import QINT8, QUINT8
 from qdebug_tui.core.layers import Layer
@@ -42,6 +42,38 @@ def test_trace_matches_emulator(spec, seed, engine, isa, pick):
     exact = reference(scenario)
     cell = tuple(int(i) for i in np.unravel_index(pick % emulation.q.size, emulation.q.shape))
     trace = trace_cell(scenario, cell, model, environ=environ)
+    assert trace.backend.accumulator == emulation.kernel_accumulator[cell]
+    assert trace.backend.saturated_pairs == emulation.saturated_pairs[cell]
+    assert trace.output_q == emulation.q[cell]
+    assert trace.exact.accumulator == exact.accumulator[cell]
+    assert trace.exact.q == exact.q[cell]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    spec=kind_specs(),
+    seed=st.integers(0, 2**32 - 1),
+    engine=st.sampled_from(ENGINES),
+    isa=st.sampled_from(["native", "avx2", "forced-avx2"]),
+    pick=st.integers(0, 2**31),
+)
+def test_trace_matches_emulator_every_kind(spec, seed, engine, isa, pick):
+    scenario = build_scenario(spec, engine, seed)
+    environ = AVX2 if isa == "forced-avx2" else {}
+    model = "native" if isa == "forced-avx2" else isa
+    try:
+        emulation = emulate(scenario, model, environ=environ)
+    except EmulationError:
+        return
+    exact = reference(scenario)
+    cell = tuple(int(i) for i in np.unravel_index(pick % emulation.q.size, emulation.q.shape))
+    trace = trace_cell(scenario, cell, model, environ=environ)
+    shape = scenario.weight.shape
+    if scenario.layer.is_transposed:
+        reduction = shape[0] // scenario.layer.groups * int(np.prod(shape[2:]))
+    else:
+        reduction = int(np.prod(shape[1:]))
+    assert len(trace.terms) == reduction
     assert trace.backend.accumulator == emulation.kernel_accumulator[cell]
     assert trace.backend.saturated_pairs == emulation.saturated_pairs[cell]
     assert trace.output_q == emulation.q[cell]

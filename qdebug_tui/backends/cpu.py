@@ -165,6 +165,8 @@ def dispatch(engine: str, layer: Layer, weight_zero_points: np.ndarray, cpu: Cpu
         reasons.append(f"groups = {layer.groups} > {X86_ONEDNN_MAX_GROUPS}")
     if np.any(np.asarray(weight_zero_points) != 0):
         reasons.append("a weight zero point is not 0")
+    if any(layer.output_padding):
+        reasons.append("output_padding is not 0")
     if reasons:
         return Dispatch("fbgemm", "x86 picks FBGEMM: " + ", ".join(reasons))
-    return Dispatch("onednn", "x86 picks oneDNN: Linux, AVX512-VNNI, groups ≤ 100, symmetric weights")
+    return Dispatch("onednn", "x86 picks oneDNN: Linux, AVX512-VNNI, groups ≤ 100, symmetric weights, no output padding")

@@ -227,23 +227,26 @@ def receptive_field(
     input_shape: tuple[int, ...],
     weight_shape: tuple[int, ...],
     out_index: tuple[int, ...],
+    every_tap: bool = False,
 ) -> list[Tap]:
     """Return the taps of one output cell in PyTorch's weight order (c_in_group, *kernel).
 
     For a transposed conv only the taps that reach the cell are listed: those whose input
-    position ``(o + padding − k·dilation) / stride`` is a whole number inside the input.
+    position ``(o + padding − k·dilation) / stride`` is a whole number inside the input. With
+    ``every_tap`` the others are listed too, with ``input_index`` None, so that the list has
+    one tap per reduction index, as the emulators' GEMM operands do.
     """
-    return list(_iter_taps(layer, input_shape, weight_shape, out_index))
+    return list(_iter_taps(layer, input_shape, weight_shape, out_index, every_tap))
 
 
-def _iter_taps(layer, input_shape, weight_shape, out_index) -> Iterator[Tap]:
+def _iter_taps(layer, input_shape, weight_shape, out_index, every_tap=False) -> Iterator[Tap]:
     if not layer.is_conv:
         *batch, out_feature = out_index
         for k in range(weight_shape[1]):
             yield Tap((*batch, k), (out_feature, k))
         return
     if layer.is_transposed:
-        yield from _iter_transposed_taps(layer, input_shape, weight_shape, out_index)
+        yield from _iter_transposed_taps(layer, input_shape, weight_shape, out_index, every_tap)
         return
 
     n, oc, *out_pos = out_index
@@ -260,13 +263,14 @@ def _iter_taps(layer, input_shape, weight_shape, out_index) -> Iterator[Tap]:
             yield Tap(input_index, (oc, c, *offsets))
 
 
-def _iter_transposed_taps(layer, input_shape, weight_shape, out_index) -> Iterator[Tap]:
+def _iter_transposed_taps(layer, input_shape, weight_shape, out_index, every_tap) -> Iterator[Tap]:
     n, oc, *out_pos = out_index
     in_per_group = weight_shape[0] // layer.groups
     out_per_group = weight_shape[1]
     group, oc_in_group = divmod(oc, out_per_group)
     for c in range(in_per_group):
         for offsets in itertools.product(*(range(size) for size in weight_shape[2:])):
+            weight_index = (group * in_per_group + c, oc_in_group, *offsets)
             position = []
             for d in range(layer.spatial_dims):
                 numerator = out_pos[d] + layer.padding[d] - offsets[d] * layer.dilation[d]
@@ -275,7 +279,10 @@ def _iter_transposed_taps(layer, input_shape, weight_shape, out_index) -> Iterat
                 position.append(numerator // layer.stride[d])
             else:
                 if all(0 <= p < input_shape[2 + d] for d, p in enumerate(position)):
-                    yield Tap((n, group * in_per_group + c, *position), (group * in_per_group + c, oc_in_group, *offsets))
+                    yield Tap((n, group * in_per_group + c, *position), weight_index)
+                    continue
+            if every_tap:
+                yield Tap(None, weight_index)
 
 
 def input_region(

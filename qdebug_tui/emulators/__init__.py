@@ -74,7 +74,7 @@ def emulate(
 
 
 # Layer kinds the emulators model and the property tests check against the real kernels.
-EMULATED_KINDS = ("conv2d", "linear")
+EMULATED_KINDS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "linear")
 
 
 def check_supported(scenario: Scenario) -> None:
@@ -88,6 +88,17 @@ def check_supported(scenario: Scenario) -> None:
         raise EmulationError(
             f"output dtype {scenario.output.dtype.name} is not emulated: PyTorch's quantized conv and linear "
             "modules return quint8; set output.dtype to quint8"
+        )
+    layer = scenario.layer
+    if layer.is_transposed and scenario.weight.qparams.per_channel and scenario.engine != "qnnpack":
+        raise EmulationError(
+            f"the {scenario.engine} engine rejects per-channel transposed conv weights (\"Per Channel Quantization is "
+            "currently disabled for transposed conv\"); use one weight scale or the qnnpack engine"
+        )
+    if layer.is_transposed and scenario.engine == "onednn" and any(layer.output_padding):
+        raise EmulationError(
+            "the onednn engine rejects a transposed conv with output_padding (\"ONEDNN only supports zero "
+            "output_padding\"); set output_padding to 0 or choose the x86, fbgemm or qnnpack engine"
         )
     if scenario.engine == "onednn" and np.any(scenario.weight.qparams.zero_point_array() != 0):
         raise EmulationError(

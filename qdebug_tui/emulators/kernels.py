@@ -85,17 +85,30 @@ def kernel_order(scenario: Scenario, target: KernelTarget) -> np.ndarray:
     weight_shape = scenario.weight.shape
     if not layer.is_conv:
         return natural_order(weight_shape[1])
-    if target.library == "onednn":
-        return per_tap_padded_order(weight_shape[1], weight_shape[2:])
+    channels = input_channels_per_group(scenario)
+    kernel = weight_shape[2:]
+    if target.library == "onednn" or (target.library == "fbgemm" and target.kernel_path == "direct"):
+        return per_tap_padded_order(channels, kernel)
     if target.library == "fbgemm" and target.kernel_path == "depthwise":
         # One channel per group: taps in (kh, kw) order, paired (t0, t1), (t2, t3), …
-        return natural_order(int(np.prod(weight_shape[2:])), multiple=2)
-    return channels_last_order(weight_shape[1], weight_shape[2:])
+        return natural_order(int(np.prod(kernel)), multiple=2)
+    return channels_last_order(channels, kernel)
+
+
+def input_channels_per_group(scenario: Scenario) -> int:
+    """Return a conv's input channels per group (the weight's axis 0 over groups when transposed)."""
+    weight_shape = scenario.weight.shape
+    return weight_shape[0] // scenario.layer.groups if scenario.layer.is_transposed else weight_shape[1]
 
 
 def kernel_padding_value(scenario: Scenario, target: KernelTarget) -> int:
-    """Return the raw activation on padded taps: z_x for FBGEMM and QNNPACK, 0 for oneDNN."""
-    return 0 if target.library == "onednn" else scenario.input.qparams.zero_points[0]
+    """Return the raw activation on padded taps: z_x for FBGEMM and QNNPACK, 0 for oneDNN.
+
+    FBGEMM's direct transposed conv kernel skips taps outside the input, which counts as a raw 0.
+    """
+    if target.library == "onednn" or (target.library == "fbgemm" and target.kernel_path == "direct"):
+        return 0
+    return scenario.input.qparams.zero_points[0]
 
 
 def kernel_layout(scenario: Scenario, target: KernelTarget) -> KernelLayout:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qdebug_tui.core.scenario import Scenario
-from qdebug_tui.numerics.reference import conv_patches
+from qdebug_tui.core.layers import Layer
+from qdebug_tui.numerics.reference import conv_patches, transposed_as_conv
 
 # An empty slot in a kernel's K order: the kernel multiplies 0 by 0 there.
 ZERO_SLOT = -1
@@ -82,11 +83,36 @@ def gemm_operands(scenario: Scenario, padding_value: int) -> GemmOperands:
         return GemmOperands(activations.astype(np.int32), weights.astype(np.int32), padding_value, out_shape, False)
 
     shifted = (raw_input - padding_value).astype(np.float64)
-    patches = np.rint(conv_patches(layer, shifted, raw_weight.shape[2:])).astype(np.int32) + np.int32(padding_value)
-    out_channels = raw_weight.shape[0]
+    kernel = raw_weight.shape[2:]
     groups = layer.groups
-    weights = raw_weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)
-    return GemmOperands(patches, np.ascontiguousarray(weights, dtype=np.int32), padding_value, out_shape, True)
+    if layer.is_transposed:
+        patches = transposed_patches(layer, shifted, raw_weight.shape)
+        in_per_group, out_per_group = raw_weight.shape[0] // groups, raw_weight.shape[1]
+        by_group = raw_weight.reshape(groups, in_per_group, out_per_group, -1).transpose(0, 1, 3, 2)
+        weights = by_group.reshape(groups, -1, out_per_group)
+    else:
+        patches = conv_patches(layer, shifted, kernel)
+        weights = raw_weight.reshape(groups, raw_weight.shape[0] // groups, -1).transpose(0, 2, 1)
+    activations = np.rint(patches).astype(np.int32) + np.int32(padding_value)
+    return GemmOperands(activations, np.ascontiguousarray(weights, dtype=np.int32), padding_value, out_shape, True)
+
+
+def transposed_patches(layer: Layer, values: np.ndarray, weight_shape: tuple[int, ...]) -> np.ndarray:
+    """Return a transposed conv's patches (N, G, P, K) with K in PyTorch's weight order.
+
+    K runs over (input channel in group, *kernel offsets) of the (C_in, C_out/g, *k) weight.
+    Tap ``t`` of output position ``o`` reads input ``(o + padding − t·dilation) / stride``
+    when that is a whole number inside the input; every other tap (a zero inserted between
+    inputs, or the border) holds 0. Pass values shifted by the kernel's padding value.
+    """
+    kernel = tuple(weight_shape[2:])
+    placeholder = np.zeros((weight_shape[0], weight_shape[1], *kernel))
+    plain, stuffed, _ = transposed_as_conv(layer, values, placeholder)
+    patches = conv_patches(plain, stuffed, kernel)  # K in (channel, flipped kernel) order
+    batch, groups, positions, _ = patches.shape
+    by_tap = patches.reshape(batch, groups, positions, -1, *kernel)
+    flipped = np.flip(by_tap, axis=tuple(range(4, 4 + len(kernel))))
+    return flipped.reshape(batch, groups, positions, -1)
 
 
 def channels_last_order(channels_per_group: int, kernel: tuple[int, ...], multiple: int = 4) -> np.ndarray:

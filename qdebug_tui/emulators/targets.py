@@ -94,14 +94,20 @@ def resolve_target(
 
 
 def fbgemm_conv_path(layer: Layer, input_shape: tuple[int, ...], weight_shape: tuple[int, ...], avx512: bool) -> str:
-    """Return FBGEMM's conv path: ``depthwise``, ``groupwise``, ``pointwise`` or ``im2col``.
+    """Return FBGEMM's conv path: ``depthwise``, ``groupwise``, ``pointwise``, ``direct`` or ``im2col``.
 
     ``avx512`` is whether cpuinfo reports AVX-512: it sets how many groups the groupwise kernel
-    handles at once, and so the minimum number of groups it accepts.
+    handles at once, and so the minimum number of groups it accepts. PyTorch runs conv1d as a
+    conv2d of height 1, so a conv1d never has a square kernel and takes neither the depthwise
+    nor the groupwise path. Transposed convs take only the direct path (``takeDirectConvPath``)
+    or im2col.
     """
-    in_channels, out_channels = input_shape[1], weight_shape[0]
+    in_channels = input_shape[1]
     kernel = weight_shape[2:]
     groups = layer.groups
+    if layer.is_transposed:
+        return "direct" if _takes_direct_path(layer, in_channels, weight_shape[1] * groups, kernel) else "im2col"
+    out_channels = weight_shape[0]
     if _takes_depthwise_path(layer, in_channels, out_channels, kernel):
         return "depthwise"
     channels_per_group = in_channels // groups
@@ -129,6 +135,21 @@ def fbgemm_groups_together(channels_per_group: int, outputs_per_group: int, avx5
     return max(width_bytes // outputs_per_group // max(channels_per_group, 4), 1)
 
 
+def _takes_direct_path(layer: Layer, in_channels: int, out_channels: int, kernel: tuple[int, ...]) -> bool:
+    """Return True for FBGEMM's direct transposed conv2d kernel (src/GenerateKernelDirectConvU8S8S32ACC32.cc)."""
+    return (
+        layer.spatial_dims == 2
+        and layer.groups == 1
+        and in_channels % 8 == 0
+        and out_channels % 8 == 0
+        and kernel[0] == 2
+        and kernel[1] <= 6
+        and all(stride in (1, 2) for stride in layer.stride)
+        and all(dilation == 1 for dilation in layer.dilation)
+        and not any(layer.padding)
+    )
+
+
 def _takes_depthwise_path(layer: Layer, in_channels: int, out_channels: int, kernel: tuple[int, ...]) -> bool:
     groups = layer.groups
     return (
@@ -154,12 +175,11 @@ def onednn_conv_path(layer: Layer, input_shape: tuple[int, ...], weight_shape: t
     every grouped conv has a jit or brgemm kernel.
     """
     groups = layer.groups
-    channels_per_group = weight_shape[1]
-    outputs_per_group = weight_shape[0] // groups
+    channels_per_group, outputs_per_group = group_channels(layer, weight_shape)
     if groups > 1 and channels_per_group == 1 and outputs_per_group == 1:
         return "depthwise"
     if saturating and groups > 1 and (channels_per_group % 4 or outputs_per_group % 4):
-        return "reference"
+        return "gemm" if layer.is_transposed else "reference"
     return "direct"
 
 
@@ -167,9 +187,16 @@ def qnnpack_path(layer: Layer, input_shape: tuple[int, ...], weight_shape: tuple
     """Return QNNPACK's path: ``gemm`` for linear, ``depthwise`` or ``direct`` for conv."""
     if not layer.is_conv:
         return "gemm"
-    if layer.groups > 1 and weight_shape[1] == 1 and weight_shape[0] == layer.groups:
+    if layer.groups > 1 and group_channels(layer, weight_shape) == (1, 1):
         return "depthwise"
     return "direct"
+
+
+def group_channels(layer: Layer, weight_shape: tuple[int, ...]) -> tuple[int, int]:
+    """Return a conv's (input, output) channels per group, for plain and transposed weights."""
+    if layer.is_transposed:
+        return weight_shape[0] // layer.groups, weight_shape[1]
+    return weight_shape[1], weight_shape[0] // layer.groups
 
 
 def _fbgemm_target(scenario: Scenario, cpu: CpuInfo, environ: Mapping[str, str], reason: str) -> KernelTarget:
@@ -181,6 +208,12 @@ def _fbgemm_target(scenario: Scenario, cpu: CpuInfo, environ: Mapping[str, str],
     path = fbgemm_conv_path(layer, scenario.input.shape, scenario.weight.shape, avx512)
     if path == "depthwise":
         note = "FBGEMM's depthwise kernels exist only in an AVX2 form, so they sum pairs of taps with int16 saturation on every x86 CPU"
+        return KernelTarget(scenario.engine, "fbgemm", path, "avx2", True, reason, (note,))
+    if path == "direct":
+        note = (
+            "FBGEMM's direct transposed conv kernel exists only in an AVX2 form: it sums pairs of input channels "
+            "with int16 saturation on every x86 CPU, and skips the taps that fall outside the input"
+        )
         return KernelTarget(scenario.engine, "fbgemm", path, "avx2", True, reason, (note,))
     if path == "groupwise":
         vnni = cpu.has_avx512_vnni
@@ -202,6 +235,12 @@ def _onednn_target(scenario: Scenario, cpu: CpuInfo, environ: Mapping[str, str],
     if path == "depthwise":
         note = "oneDNN's depthwise int8 kernel sums exactly on every instruction set"
         return KernelTarget(scenario.engine, "onednn", path, label, False, reason, (note,))
+    if path == "gemm":
+        note = (
+            "without VNNI, oneDNN runs this grouped transposed conv as an int8 GEMM (gemm_s8u8s32) over each input "
+            "pixel's channels, whose products are added in int16 pairs, and then scatters the sums to the output"
+        )
+        return KernelTarget(scenario.engine, "onednn", path, label, True, reason, (note,))
     if path == "reference":
         note = (
             "without VNNI, oneDNN has no jit kernel for groups whose input or output channels are not a multiple of 4; "

@@ -95,7 +95,7 @@ def cell_operands(scenario: Scenario, index: tuple[int, ...], target: KernelTarg
     """Collect the cell's taps, raw activations (kernel padding) and weights in PyTorch's order."""
     layer = scenario.layer
     channel = index[channel_axis(scenario)]
-    taps = receptive_field(layer, scenario.input.shape, scenario.weight.shape, index)
+    taps = receptive_field(layer, scenario.input.shape, scenario.weight.shape, index, every_tap=True)
     z_x = scenario.input.qparams.zero_points[0]
     z_w = int(scenario.weight.qparams.zero_point_array()[channel if scenario.weight.qparams.per_channel else 0])
     padding = kernel_padding_value(scenario, target)
@@ -126,6 +126,11 @@ def terms_in_kernel_order(operands: CellOperands) -> tuple[Term, ...]:
 def backend_accumulation(scenario: Scenario, target: KernelTarget, operands: CellOperands, exact: int) -> BackendAccumulation:
     """Sum the cell's products as the kernel in ``target`` does."""
     notes = (target.reason, *target.notes)
+    if scenario.layer.is_transposed:
+        notes += (
+            "a transposed conv's taps that reach no input (the zeros between strided inputs, and the border) are "
+            f"listed as padding, where this kernel reads the raw activation {kernel_padding_value(scenario, target)}",
+        )
     if target.library == "qnnpack":
         bias_int32 = int(np.ravel(qnnpack_requant_params(scenario).bias_int32)[operands.channel])
         summation = "(q_x − z_x)(q_w − z_w) as int16 operands, summed exactly in int32 (pmaddwd, paddd)"
@@ -139,9 +144,13 @@ def backend_accumulation(scenario: Scenario, target: KernelTarget, operands: Cel
     pair_sum = sum(pair.saturated for pair in pairs)
     z_x = scenario.input.qparams.zero_points[0]
     if target.library == "fbgemm":
+        # Padded taps hold z_x and count in the offsets, except in the direct transposed kernel,
+        # which skips them (they hold a raw 0 here) and leaves them out of the offsets.
         z_w = operands.weight_zero_point
-        reduction = len(operands.terms_by_k)
-        correction = ZeroPointCorrection(int(operands.raw_activations.sum()), int(operands.weights.sum()) - z_w * reduction, z_x, z_w)
+        skips_padding = target.kernel_path == "direct"
+        counted = np.array([term.input_index is not None or not skips_padding for term in operands.terms_by_k], dtype=bool)
+        column_offset = int(operands.weights[counted].sum()) - z_w * int(counted.sum())
+        correction = ZeroPointCorrection(int(operands.raw_activations.sum()), column_offset, z_x, z_w)
         accumulator = int(wrap_int32(pair_sum - correction.column_term - correction.row_term))
     else:
         inside = np.array([term.input_index is not None for term in operands.terms_by_k])
