@@ -110,3 +110,10 @@ def test_format_value_round_trips():
     assert format_value(0.012728) == "0.012728"
     assert float(format_value(0.1 + 0.2)) == 0.1 + 0.2
     assert format_value(-11) == "-11"
+
+
+def test_empty_typed_scale_message(seed):
+    problem = apply_qparam(seed, FIELDS_BY_ID["input-scale"], "")
+    assert isinstance(problem, Problem)
+    assert problem.describe() == 'input.scale: "" is not a number; give a positive number such as 0.0125'
+

@@ -34,8 +34,18 @@ def test_malformed_json_gives_line_and_column(tmp_path):
         load_scenario(path)
     message = caught.value.message()
     assert str(path) in message
-    assert "line 3, column 16" in message
-    assert "malformed JSON" in message
+    assert message.startswith(f"{path}: malformed JSON at line 3, column 16: Expecting property name")
+    assert message.endswith("; fix the file's syntax")
+    assert "is invalid" not in message
+
+
+def test_empty_scale_message(seed_document, tmp_path):
+    seed_document["input"]["scale"] = ""
+    path = write_scenario(tmp_path, seed_document)
+    result = run_qdebug("report", str(path))
+    assert result.returncode == 2
+    assert f'{path}: input.scale: "" is not a number; give a positive number such as 0.0125' in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_missing_field(seed_document):
@@ -70,7 +80,7 @@ def test_duplicate_key_is_reported():
     [
         ("scale", 0, "number > 0"),
         ("scale", -0.5, "number > 0"),
-        ("scale", "0.1", "not a string"),
+        ("scale", "0.1", "give a positive number"),
         ("scale", 1e-45, "float32"),
         ("zero_point", 33.5, "integer"),
         ("zero_point", 256, "[0, 255]"),
@@ -392,3 +402,4 @@ def test_bias_beyond_float32_rejected(seed_document):
     problem = only_problem(seed_document)
     assert problem.path == "bias[0]"
     assert "float32" in problem.expected
+

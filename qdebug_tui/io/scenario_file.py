@@ -66,17 +66,21 @@ def load_scenario(path: str | os.PathLike, *, max_elements: int | None = None) -
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(source, [Problem("", source, "the file does not exist; check the path")]) from None
+        raise ScenarioError(source, [_file_problem(source, "the file does not exist; check the path")]) from None
     except IsADirectoryError:
-        raise ScenarioError(source, [Problem("", source, "this is a folder; give the path of a scenario .json file")]) from None
+        raise ScenarioError(source, [_file_problem(source, "this is a folder; give the path of a scenario .json file")]) from None
     except UnicodeDecodeError:
-        raise ScenarioError(source, [Problem("", source, "the file is not UTF-8 text; a scenario is a JSON file")]) from None
+        raise ScenarioError(source, [_file_problem(source, "the file is not UTF-8 text; a scenario is a JSON file")]) from None
     except OSError as error:
-        raise ScenarioError(source, [Problem("", source, f"the file cannot be read: {error.strerror or error}")]) from None
+        raise ScenarioError(source, [_file_problem(source, f"the file cannot be read: {error.strerror or error}")]) from None
     except ValueError as error:
         # A path with a NUL byte or a character the file system cannot encode.
-        raise ScenarioError(source, [Problem("", source, f"the path is invalid: {error}")]) from None
+        raise ScenarioError(source, [_file_problem(source, f"the path is invalid: {error}")]) from None
     return parse_scenario(text, source=source, base_dir=path.parent, max_elements=max_elements, origin=path)
+
+
+def _file_problem(source: str, statement: str) -> Problem:
+    return Problem("", source, statement, statement)
 
 
 def parse_scenario(
@@ -91,11 +95,12 @@ def parse_scenario(
     try:
         document = json.loads(text, object_pairs_hook=_JsonObject.from_pairs)
     except json.JSONDecodeError as error:
-        raise ScenarioError(
-            source, [Problem("", f"line {error.lineno}, column {error.colno}", f"malformed JSON: {error.msg}")]
-        ) from None
+        position = f"line {error.lineno}, column {error.colno}"
+        statement = f"malformed JSON at {position}: {error.msg}; fix the file's syntax"
+        raise ScenarioError(source, [Problem("", position, "fix the file's syntax", statement)]) from None
     except RecursionError:
-        raise ScenarioError(source, [Problem("", "nesting", "malformed JSON: nested too deeply")]) from None
+        statement = "malformed JSON: lists or objects are nested too deeply to parse; flatten the file"
+        raise ScenarioError(source, [Problem("", "nesting", "flatten the file", statement)]) from None
     reader = _Reader(source, base_dir or Path.cwd(), max_elements or max_elements_setting())
     return reader.read(document, origin)
 

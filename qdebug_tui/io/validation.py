@@ -12,10 +12,13 @@ import math
 import numpy as np
 
 from qdebug_tui.core.dtypes import QDtype
-from qdebug_tui.io.errors import Problem
+from qdebug_tui.io.errors import Problem, short_repr
 
 FLOAT32_MIN_NORMAL = float(np.finfo(np.float32).tiny)
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+# The scale that messages give as an example of a valid one.
+EXAMPLE_SCALE = 0.0125
 
 
 def type_name(value: object) -> str:
@@ -52,7 +55,8 @@ def validate_scale(value: object, path: str) -> float | Problem:
     A problem reports the value as given, so an integer 0 reads "0", not "0.0".
     """
     if not is_number(value):
-        return Problem(path, value, f"expected a number > 0, not {type_name(value)}")
+        fix = f"give a positive number such as {EXAMPLE_SCALE}"
+        return Problem(path, value, fix, f"{short_repr(value)} is not a number; {fix}")
     try:
         number = float(value)
     except OverflowError:
