@@ -403,3 +403,41 @@ def test_bias_beyond_float32_rejected(seed_document):
     assert problem.path == "bias[0]"
     assert "float32" in problem.expected
 
+
+@pytest.mark.parametrize(("field", "value"), [("input", 1e38), ("weight", 2e10), ("output", 1e11)])
+def test_scale_above_limit_rejected(seed_document, tmp_path, field, value):
+    seed_document[field]["scale"] = value
+    path = write_scenario(tmp_path, seed_document)
+    result = run_qdebug("report", str(path))
+    assert result.returncode == 2
+    assert f"{path}: {field}.scale: {value!r} is invalid; expected a scale in [1.18e-38, 1e10]" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_underflowing_scale_product_rejected(seed_document, tmp_path):
+    seed_document["input"]["scale"] = 1e-20
+    seed_document["weight"]["scale"] = 1e-20
+    problem = only_problem(seed_document, tmp_path)
+    assert problem.path == "weight.scale"
+    assert "input.scale × weight.scale = 1e-40 is below float32's smallest normal number" in problem.expected
+
+
+def test_overflowing_multiplier_rejected(seed_document, tmp_path):
+    seed_document["input"]["scale"] = 1e10
+    seed_document["output"]["scale"] = 1e-35
+    problem = only_problem(seed_document, tmp_path)
+    assert problem.path == "output.scale"
+    assert "requantization multiplier" in problem.expected
+
+
+def test_extreme_scales_report_no_nan(seed_document, tmp_path):
+    seed_document["input"]["scale"] = 1e10
+    seed_document["weight"]["scale"] = 1e10
+    seed_document["output"]["scale"] = 1e-10
+    path = write_scenario(tmp_path, seed_document)
+    result = run_qdebug("report", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    document = json.loads(result.stdout)
+    assert document["summary"]["sqnr_db"] is not None
+    assert all(np.isfinite(document["float_path"]["real"][0][0][0]))

@@ -33,7 +33,7 @@ from qdebug_tui.io.validation import FLOAT32_MAX as _FLOAT32_MAX
 from qdebug_tui.io.validation import is_integer as _is_integer
 from qdebug_tui.io.validation import is_number as _is_number
 from qdebug_tui.io.validation import type_name as _type_name
-from qdebug_tui.io.validation import validate_scale, validate_zero_point
+from qdebug_tui.io.validation import validate_scale, validate_scale_combination, validate_zero_point
 from qdebug_tui.numerics.rounding import quantize_zero_point_first
 
 FORMAT_NAME = "qdebug-scenario"
@@ -172,6 +172,11 @@ class _Reader:
         self.fail()
 
         self.check_shapes(layer, input_tensor, weight, bias)
+        combination = validate_scale_combination(
+            input_tensor.qparams.scales[0], weight.qparams.scales, output.scale
+        )
+        if combination is not None:
+            self.problems.append(combination)
         self.fail()
         return Scenario(
             name=name,
