@@ -109,3 +109,21 @@ def test_new_linear_csv_shapes(tmp_path):
     scenario = load_scenario(tmp_path / "l.json")
     assert scenario.input.shape == (1, 2)
     assert scenario.output_shape == (1, 1)
+
+
+@pytest.mark.parametrize("tensor", ["input", "weight"])
+def test_new_fractions_name_real_flag(tmp_path, capsys, tensor):
+    np.savetxt(tmp_path / "fractions.csv", [[0.5, 1.25], [3, 4]], delimiter=",")
+    np.savetxt(tmp_path / "integers.csv", [[1, 2], [3, 4]], delimiter=",", fmt="%d")
+    files = {"input": "integers.csv", "weight": "integers.csv", tensor: "fractions.csv"}
+    arguments = [
+        "new", str(tmp_path / "f.json"),
+        "--input", str(tmp_path / files["input"]), "--input-scale", "0.1",
+        "--weight", str(tmp_path / files["weight"]), "--weight-scale", "0.1",
+        "--output-scale", "0.1",
+    ]  # fmt: skip
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    assert f"(add --{tensor}-real if the file contains real values)" in error
+    assert 'use "real"' not in error
+    assert not (tmp_path / "f.json").exists()

@@ -12,7 +12,7 @@ from qdebug_tui.commands.common import EXIT_OK, InvalidInput, parse_int_list, pr
 from qdebug_tui.core.layers import LAYER_KINDS
 from qdebug_tui.core.scenario import ENGINES
 from qdebug_tui.io.errors import Problem, ScenarioError
-from qdebug_tui.io.scenario_file import FORMAT_NAME, FORMAT_VERSION, parse_scenario
+from qdebug_tui.io.scenario_file import FORMAT_NAME, FORMAT_VERSION, REAL_VALUES_HINT, parse_scenario
 from qdebug_tui.io.scenario_writer import atomic_write_bytes, compact_inner_lists
 from qdebug_tui.io.tensor_files import TensorFileError, read_csv
 
@@ -190,7 +190,10 @@ def _int_or_list(text: str, option: str):
 def _with_option(problem: Problem) -> Problem:
     for field, option in _FIELD_OPTIONS.items():
         if problem.path == field or problem.path.startswith(field + ".") or problem.path.startswith(field + "["):
-            return Problem(f"{problem.path} ({option})", problem.value, problem.expected)
+            expected = problem.expected
+            if field in ("input", "weight"):
+                expected = expected.replace(REAL_VALUES_HINT, f"(add --{field}-real if the file contains real values)")
+            return Problem(f"{problem.path} ({option})", problem.value, expected, problem.statement)
     return problem
 
 

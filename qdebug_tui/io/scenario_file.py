@@ -39,6 +39,9 @@ from qdebug_tui.numerics.rounding import quantize_zero_point_first
 FORMAT_NAME = "qdebug-scenario"
 FORMAT_VERSION = 1
 
+# The fix that a message on fractional integers gives; ``qdebug new`` names its flag instead.
+REAL_VALUES_HINT = '(use "real" for real values)'
+
 DEFAULT_MAX_ELEMENTS = 50_000_000
 MAX_ELEMENTS_VARIABLE = "QDEBUG_MAX_ELEMENTS"
 
@@ -425,7 +428,7 @@ class _Reader:
         fractional = values != np.floor(values)
         if fractional.any():
             index = tuple(int(i) for i in np.argwhere(fractional)[0])
-            self.problem(self.element_path(path, index, source), float(values[index]), f"expected an integer; {_count(int(fractional.sum()), 'value has', 'values have')} a fractional part (use \"real\" for real values)")
+            self.problem(self.element_path(path, index, source), float(values[index]), f"expected an integer; {_count(int(fractional.sum()), 'value has', 'values have')} a fractional part {REAL_VALUES_HINT}")
             return None
         outside = ~dtype.contains(values)
         if outside.any():
