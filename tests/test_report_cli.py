@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import AVX2, SAMPLES, run_qdebug
+from conftest import AVX2, SAMPLES, run_qdebug, write_scenario
 
 SEED = SAMPLES / "seed_conv2d.json"
 
@@ -77,3 +77,22 @@ def test_unknown_engine_option_rejected():
     result = run_qdebug("report", str(SEED), "--engine", "cuda")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_report_notes_clipped_values(seed_document, tmp_path):
+    seed_document["input"] = {"dtype": "quint8", "scale": 0.01, "zero_point": 0, "real": [[[[-1.0, 0.5, 3.0, 2.0, 0.1]] * 5]]}
+    path = write_scenario(tmp_path, seed_document)
+    result = run_qdebug("report", str(path))
+    assert result.returncode == 0, result.stderr
+    note = (
+        "10 of 25 input values fell outside 0..255 after quantization and were clipped; "
+        "input.scale 0.0118 or larger keeps the positive ones; negative values need input.zero_point above 0"
+    )
+    assert note in " ".join(result.stdout.split())
+    document = json.loads(run_qdebug("report", str(path), "--json").stdout)
+    assert note in document["notes"]
+
+
+def test_report_integers_no_clip_note():
+    document = json.loads(run_qdebug("report", str(SEED), "--json").stdout)
+    assert not any("clipped" in note for note in document["notes"])

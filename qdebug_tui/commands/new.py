@@ -8,7 +8,15 @@ import os
 import shlex
 from pathlib import Path
 
-from qdebug_tui.commands.common import EXIT_OK, InvalidInput, parse_int_list, print_error, run_guarded
+from qdebug_tui.commands.common import (
+    EXIT_OK,
+    InvalidInput,
+    clipping_notes,
+    parse_int_list,
+    print_error,
+    print_warning,
+    run_guarded,
+)
 from qdebug_tui.core.layers import LAYER_KINDS
 from qdebug_tui.core.scenario import ENGINES
 from qdebug_tui.io.errors import Problem, ScenarioError
@@ -91,7 +99,7 @@ def _new(args: argparse.Namespace) -> int:
     document = _document(args, out)
     text = compact_inner_lists(json.dumps(document, indent=2)) + "\n"
     try:
-        parse_scenario(text, source=str(out), base_dir=out.parent)
+        scenario = parse_scenario(text, source=str(out), base_dir=out.parent)
     except ScenarioError as error:
         raise ScenarioError(str(out), [_with_option(problem) for problem in error.problems]) from None
     try:
@@ -99,6 +107,8 @@ def _new(args: argparse.Namespace) -> int:
     except OSError as error:
         print_error(f"cannot write {out}: {error.strerror or error}")
         return 2
+    for note in clipping_notes(scenario, "--{tensor}-{param}"):
+        print_warning(note)
     print(f"Created {out}. Open it with:\n  qdebug {_shell_quote(str(out))}")
     return EXIT_OK
 

@@ -19,6 +19,7 @@ from qdebug_tui.commands.common import (
     InvalidInput,
     add_scenario_arguments,
     check_engine_available,
+    clipping_notes,
     load_for_command,
     parse_int_list,
     run_guarded,
@@ -68,6 +69,7 @@ def _report(args: argparse.Namespace) -> int:
     scenario = load_for_command(args)
     choice = _slice_choice(scenario, args.slice)
     evaluation, notes = _evaluate(scenario, args.isa)
+    notes = (*clipping_notes(scenario), *notes)
     analysis = _analyse(scenario, evaluation, args.isa, notes)
     if args.json:
         print(json.dumps(report_document(evaluation, analysis), allow_nan=False))
