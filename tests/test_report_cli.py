@@ -96,3 +96,26 @@ def test_report_notes_clipped_values(seed_document, tmp_path):
 def test_report_integers_no_clip_note():
     document = json.loads(run_qdebug("report", str(SEED), "--json").stdout)
     assert not any("clipped" in note for note in document["notes"])
+
+
+def test_rejected_layer_is_not_a_pass():
+    result = run_qdebug("report", str(SEED), "--engine", "onednn", "--fail-on-mismatch")
+    text = " ".join(result.stdout.split())
+    assert result.returncode == 1
+    assert "ONEDNN only supports symmetric quantization of weight" in text
+    assert "Fix: set weight.zero_point to 0, or run engine x86, fbgemm or qnnpack (--engine)." in text
+    assert "not compared: the quantized path failed" in text
+    assert "mismatched 0" not in text
+
+
+def test_rejected_layer_exits_0_by_default():
+    result = run_qdebug("report", str(SEED), "--engine", "onednn")
+    assert result.returncode == 0
+
+
+def test_json_of_rejected_layer():
+    document = json.loads(run_qdebug("report", str(SEED), "--json", "--engine", "onednn").stdout)
+    assert document["summary"]["compared"] is False
+    assert document["summary"]["mismatched"] is None
+    assert document["summary"]["max_abs_diff"] is None
+    assert "set weight.zero_point to 0" in document["quantized_path"]["failure"]

@@ -24,8 +24,12 @@ from qdebug_tui.commands.common import (
     parse_int_list,
     run_guarded,
 )
+from qdebug_tui.backends.cpu import detect_cpu
+from qdebug_tui.backends.worker import CRASH_MESSAGE
 from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.emulators import ISA_CHOICES
+from qdebug_tui.emulators.known_bugs import known_kernel_bug
+from qdebug_tui.emulators.targets import AVX2_ENVIRONMENT, resolve_target
 from qdebug_tui.emulators.reproduce import plan_real_run
 from qdebug_tui.trace.batch import analyse_for_report
 from qdebug_tui.core.slicing import SliceChoice, TensorSlices, describe, matrix, slice_problems, tensor_slices
@@ -51,7 +55,12 @@ def add_parser(subparsers) -> None:
         help="2-D slice to show: batch item N, output channel OC, input channel IC of its group "
         "and, for conv3d, output depth D (default 0,0,0,0); for linear layers, the leading batch indices",
     )
-    parser.add_argument("--fail-on-mismatch", action="store_true", help="exit with status 1 when any cell differs")
+    parser.add_argument(
+        "--fail-on-mismatch",
+        action="store_true",
+        help="exit with status 1 when any cell differs or the quantized path failed (the kernel rejected "
+        "the layer or crashed); without it the exit status is 0 whenever the report is printed",
+    )
     parser.add_argument(
         "--isa",
         choices=ISA_CHOICES,
@@ -75,7 +84,8 @@ def _report(args: argparse.Namespace) -> int:
         print(json.dumps(report_document(evaluation, analysis), allow_nan=False))
     else:
         Console(highlight=False).print(render_report(evaluation, choice, analysis))
-    if args.fail_on_mismatch and evaluation.comparison.summary.mismatched:
+    failed = not evaluation.quantized.ok or evaluation.comparison.summary.mismatched
+    if args.fail_on_mismatch and failed:
         return EXIT_FINDING
     return EXIT_OK
 
@@ -104,17 +114,39 @@ def _analyse(scenario: Scenario, evaluation: Evaluation, isa: str, notes: tuple[
     found = analyse_for_report(
         scenario, evaluation.float_path.q, evaluation.float_path.real, evaluation.quantized.q, cells, isa
     )
-    return Analysis(isa, found.emulated, found.causes, notes)
+    failure = None if evaluation.quantized.ok else quantized_failure(evaluation, isa)
+    return Analysis(isa, found.emulated, found.causes, notes, failure)
+
+
+def quantized_failure(evaluation: Evaluation, isa: str) -> str:
+    """Describe why the quantized path produced no output, with the fix where one is known."""
+    error = evaluation.quantized.error or "no output"
+    if error.startswith(CRASH_MESSAGE):
+        details = error.removeprefix(CRASH_MESSAGE).lstrip(": ")
+        environ = AVX2_ENVIRONMENT if isa == "avx2" else None
+        cpu = detect_cpu()
+        try:
+            target = resolve_target(evaluation.scenario, "native", cpu=cpu, environ=environ)
+        except ValueError:
+            bug = None  # the layer has no kernel target, so no known bug applies
+        else:
+            bug = known_kernel_bug(evaluation.scenario, target, "avx512f" in cpu.flags)
+        known = f"; known kernel bug: {bug}" if bug else "; no known kernel bug matches this layer"
+        return f"the real kernel crashed the worker process that ran it twice ({details}){known}"
+    if "ONEDNN only supports symmetric quantization of weight" in error:
+        return f"{error} Fix: set weight.zero_point to 0, or run engine x86, fbgemm or qnnpack (--engine)."
+    return error
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """The instruction-set form, the emulated entry, the cause of each mismatch, and notes."""
+    """The instruction-set form, the emulated entry, the cause of each mismatch, notes, and why the quantized path failed."""
 
     isa: str
     emulated: dict
     causes: dict[tuple[int, ...], str | None]
     notes: tuple[str, ...] = ()
+    failure: str | None = None
 
 
 def _slice_choice(scenario: Scenario, text: str | None) -> SliceChoice:
@@ -143,10 +175,19 @@ def report_document(evaluation: Evaluation, analysis: Analysis | None = None) ->
     """Build the ``--json`` object; field names are a stable interface for scripts.
 
     With ``analysis``, the object also has ``"isa"``, ``"emulated"`` (the emulated integers
-    and kernel, or an error), ``"notes"``, and a ``"cause"`` on every mismatch.
+    and kernel, or an error), ``"notes"``, and a ``"cause"`` on every mismatch. When the
+    quantized path failed, ``summary.compared`` is false, ``mismatched`` and ``max_abs_diff``
+    are null, and ``quantized_path`` has the kernel's ``"error"`` and, with ``analysis``, a
+    ``"failure"`` sentence with the fix.
     """
     scenario, facts, comparison = evaluation.scenario, evaluation.facts, evaluation.comparison
-    quantized: dict = {"q": evaluation.quantized.q.tolist()} if evaluation.quantized.ok else {"error": evaluation.quantized.error}
+    compared = evaluation.quantized.ok
+    if compared:
+        quantized: dict = {"q": evaluation.quantized.q.tolist()}
+    else:
+        quantized = {"error": evaluation.quantized.error}
+        if analysis is not None and analysis.failure:
+            quantized["failure"] = analysis.failure
     summary = comparison.summary
     sqnr = summary.sqnr_db if summary.sqnr_db is not None and math.isfinite(summary.sqnr_db) else None
     float_q, quantized_q = evaluation.float_path.q, evaluation.quantized.q
@@ -177,9 +218,10 @@ def report_document(evaluation: Evaluation, analysis: Analysis | None = None) ->
         "reference": {"q": evaluation.reference.q.tolist(), "accumulator": evaluation.reference.accumulator.tolist()},
         "mismatches": mismatches,
         "summary": {
+            "compared": compared,
             "cells": summary.cells,
-            "mismatched": summary.mismatched,
-            "max_abs_diff": summary.max_abs_diff,
+            "mismatched": summary.mismatched if compared else None,
+            "max_abs_diff": summary.max_abs_diff if compared else None,
             "sqnr_db": sqnr,
             "sqnr_infinite": summary.sqnr_db is not None and math.isinf(summary.sqnr_db) and summary.sqnr_db > 0,
         },
@@ -202,8 +244,11 @@ def render_report(evaluation: Evaluation, choice: SliceChoice, analysis: Analysi
     )
     parts.append(_grid_row(_output_grids(evaluation, slices)))
     if not evaluation.quantized.ok:
-        parts.append(Text.assemble(("quantized path failed: ", "bold red"), evaluation.quantized.error or ""))
-    parts += [Text(), _summary(evaluation), Text(), _mismatch_list(evaluation, analysis)]
+        failure = analysis.failure if analysis is not None and analysis.failure else evaluation.quantized.error or ""
+        parts.append(Text.assemble(("quantized path failed: ", "bold red"), failure))
+    parts += [Text(), _summary(evaluation)]
+    if evaluation.quantized.ok:
+        parts += [Text(), _mismatch_list(evaluation, analysis)]
     return Group(*parts)
 
 
@@ -293,6 +338,11 @@ def _grid_row(grids: list[Table]) -> Columns:
 
 def _summary(evaluation: Evaluation) -> Text:
     summary = evaluation.comparison.summary
+    if not evaluation.quantized.ok:
+        return Text.assemble(
+            ("not compared: ", "bold red"),
+            "the quantized path failed, so no output cell has a quantized value to compare",
+        )
     if summary.sqnr_db is None:
         sqnr = "n/a (no quantized output)"
     elif math.isinf(summary.sqnr_db):
@@ -310,9 +360,7 @@ def _summary(evaluation: Evaluation) -> Text:
 def _mismatch_list(evaluation: Evaluation, analysis: Analysis | None = None) -> Table | Text:
     indices = evaluation.comparison.mismatch_indices()
     if not indices:
-        if evaluation.quantized.ok:
-            return Text("The float path and the quantized path agree on every cell.")
-        return Text("No comparison: the quantized path did not run.")
+        return Text("The float path and the quantized path agree on every cell.")
     table = Table(title="mismatched cells", box=None, header_style="bold", padding=(0, 2))
     table.add_column("index", justify="left", no_wrap=True)
     for column in ("float path", "quantized", "Δ LSB", "exact", "float value"):
