@@ -13,7 +13,7 @@ import numpy as np
 from qdebug_tui.core.dtypes import QDtype
 from qdebug_tui.core.scenario import ENGINES, QuantizedTensor, QuantParams, Scenario
 from qdebug_tui.io.errors import Problem
-from qdebug_tui.io.validation import validate_scale, validate_zero_point
+from qdebug_tui.io.validation import validate_scale, validate_scale_combination, validate_zero_point
 from qdebug_tui.numerics.float_path import dequantized
 from qdebug_tui.numerics.rounding import quantize_zero_point_first
 
@@ -90,19 +90,28 @@ def apply_qparam(
     such edit, and later edits re-quantize those same values.
     """
     dtype = scenario.output.dtype if field.tensor == "output" else _tensor(scenario, field).dtype
-    checked = _validate(parse_typed(text), field.path(scenario, channel), field.param, dtype)
+    path = field.path(scenario, channel)
+    typed = parse_typed(text)
+    checked = _validate(typed, path, field.param, dtype)
     if isinstance(checked, Problem):
         return checked
     if field.tensor == "output":
-        return replace(scenario, output=replace(scenario.output, **{field.param: checked}))
-
-    tensor = _tensor(scenario, field)
-    qparams = _with_channel_value(tensor.qparams, field.param, channel, checked)
-    if keep_real:
-        tensor = requantized(tensor, qparams)
+        edited = replace(scenario, output=replace(scenario.output, **{field.param: checked}))
     else:
-        tensor = replace(tensor, qparams=qparams)
-    return replace(scenario, **{field.tensor: tensor})
+        tensor = _tensor(scenario, field)
+        qparams = _with_channel_value(tensor.qparams, field.param, channel, checked)
+        if keep_real:
+            tensor = requantized(tensor, qparams)
+        else:
+            tensor = replace(tensor, qparams=qparams)
+        edited = replace(scenario, **{field.tensor: tensor})
+    if field.param == "scale":
+        combination = validate_scale_combination(
+            edited.input.qparams.scales[0], edited.weight.qparams.scales, edited.output.scale, (path, typed)
+        )
+        if combination is not None:
+            return combination
+    return edited
 
 
 def apply_engine(scenario: Scenario, engine: str) -> Scenario | Problem:

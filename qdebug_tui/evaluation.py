@@ -6,7 +6,9 @@ the TUI can draw exact results before torch has finished importing.
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,20 +66,23 @@ class Evaluation:
         return dequantize(self.quantized.q, out.scale, out.zero_point)
 
 
-def run_facts(scenario: Scenario, torch_version: str, cpu: CpuInfo | None = None) -> RunFacts:
-    """Describe where ``scenario`` runs in this process."""
+def run_facts(
+    scenario: Scenario, torch_version: str, cpu: CpuInfo | None = None, environ: Mapping[str, str] | None = None
+) -> RunFacts:
+    """Describe where ``scenario`` runs in a process with ``environ`` (default: this process's)."""
     cpu = cpu or detect_cpu()
+    environ = dict(os.environ if environ is None else environ)
     chosen = dispatch(scenario.engine, scenario.layer, scenario.weight.qparams.zero_point_array(), cpu)
     if chosen.library == "fbgemm":
-        isa = fbgemm_isa(cpu)
+        isa = fbgemm_isa(cpu, environ)
     elif chosen.library == "onednn":
-        isa = onednn_isa(cpu)
+        isa = onednn_isa(cpu, environ)
     else:
         isa = KernelIsa(False, cpu.isa, "QNNPACK accumulates exactly in int32")
-    return RunFacts(torch_version, scenario.engine, chosen, cpu, _kernel_path_isa(scenario, cpu, isa))
+    return RunFacts(torch_version, scenario.engine, chosen, cpu, _kernel_path_isa(scenario, cpu, environ, isa))
 
 
-def _kernel_path_isa(scenario: Scenario, cpu: CpuInfo, library_isa: KernelIsa) -> KernelIsa:
+def _kernel_path_isa(scenario: Scenario, cpu: CpuInfo, environ: Mapping[str, str], library_isa: KernelIsa) -> KernelIsa:
     """Return the instruction set of the kernel path that runs ``scenario``.
 
     A library's GEMM instruction set is not every kernel's: FBGEMM's depthwise kernels exist
@@ -85,7 +90,7 @@ def _kernel_path_isa(scenario: Scenario, cpu: CpuInfo, library_isa: KernelIsa) -
     depthwise kernel sums exactly, and QNNPACK runs SSE2 code on x86.
     """
     try:
-        target = resolve_target(scenario, "native", cpu=cpu)
+        target = resolve_target(scenario, "native", cpu=cpu, environ=environ)
     except ValueError:
         return library_isa
     if target.isa == library_isa.label.removesuffix(" (forced)").replace("_", "-") and target.saturating == library_isa.saturating:
@@ -109,5 +114,5 @@ def evaluate(scenario: Scenario, backend: QuantizedBackend, exact: ReferenceResu
     out = scenario.output
     quantized_real = None if run.q is None else dequantize(run.q, out.scale, out.zero_point)
     comparison = compare(float_q, run.q, real, quantized_real)
-    facts = run_facts(scenario, backend.version())
+    facts = run_facts(scenario, backend.version(), environ=backend.kernel_environment())
     return Evaluation(scenario, exact, FloatPath(real, float_q), run, comparison, facts, time.perf_counter() - started)

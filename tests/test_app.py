@@ -131,7 +131,7 @@ async def test_pasted_invalid_value_changes_nothing():
 @pytest.mark.parametrize(
     ("widget_id", "text", "reason"),
     [
-        ("input-scale", "abc", "not a string"),
+        ("input-scale", "abc", 'input.scale: "abc" is not a number; give a positive number such as 0.0125'),
         ("input-scale", "0", "expected a number > 0"),
         ("output-scale", "-1", "expected a number > 0"),
         ("weight-zero-point", "200", "[-128, 127] for qint8"),

@@ -110,3 +110,35 @@ def test_format_value_round_trips():
     assert format_value(0.012728) == "0.012728"
     assert float(format_value(0.1 + 0.2)) == 0.1 + 0.2
     assert format_value(-11) == "-11"
+
+
+def test_empty_typed_scale_message(seed):
+    problem = apply_qparam(seed, FIELDS_BY_ID["input-scale"], "")
+    assert isinstance(problem, Problem)
+    assert problem.describe() == 'input.scale: "" is not a number; give a positive number such as 0.0125'
+
+
+@pytest.mark.parametrize("text", ["1e38", "1e11", "3e10"])
+def test_overflowing_scale_typed_rejected(seed, text):
+    problem = apply_qparam(seed, FIELDS_BY_ID["input-scale"], text)
+    assert isinstance(problem, Problem)
+    assert problem.path == "input.scale"
+    assert "[1.18e-38, 1e10]" in problem.expected
+    assert "overflows the float path" in problem.expected
+
+
+def test_largest_scales_typed_accepted(seed):
+    edited = apply_qparam(seed, FIELDS_BY_ID["input-scale"], "1e10")
+    edited = apply_qparam(edited, FIELDS_BY_ID["weight-scale"], "1e10")
+    assert not isinstance(edited, Problem)
+    assert edited.input.qparams.scales == (1e10,)
+
+
+def test_multiplier_outside_float32_typed_rejected(seed):
+    large_input = apply_qparam(seed, FIELDS_BY_ID["input-scale"], "1e10")
+    problem = apply_qparam(large_input, FIELDS_BY_ID["output-scale"], "1e-36")
+    assert isinstance(problem, Problem)
+    assert problem.path == "output.scale"
+    assert problem.value == 1e-36
+    assert "requantization multiplier" in problem.expected
+    assert "choose an output.scale" in problem.expected

@@ -7,10 +7,12 @@ first request arrives.
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import numpy as np
 
+from conftest import run_qdebug
 from pilot_helpers import wait_for_evaluation, wait_until
 from qdebug_tui.app import QDebugApp
 from qdebug_tui.backends import load_torch_backend
@@ -116,3 +118,32 @@ def test_report_survives_a_risky_layer(tmp_path, capsys):
     status = main(["report", str(path)])
     assert status in (0, 1)
     assert "groupwise" in capsys.readouterr().out
+
+
+def test_report_of_kernel_crash_fails(tmp_path):
+    scenario = groupwise_conv(tmp_path / "odd", 5)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SEGFAULT_ON_RUN, encoding="utf-8")
+    result = run_qdebug("report", str(scenario), "--fail-on-mismatch", env_extra={"PYTHONPATH": str(site)})
+    text = " ".join(result.stdout.split())
+    assert result.returncode == 1, result.stderr
+    assert "quantized path failed: the real kernel crashed the worker process that ran it twice (exit status -11" in text
+    assert "known kernel bug: FBGEMM's groupwise kernel handles" in text
+    assert "not compared: the quantized path failed" in text
+    assert "mismatched 0" not in text
+    assert "Traceback" not in result.stderr
+
+
+def test_report_json_of_kernel_crash(tmp_path):
+    scenario = groupwise_conv(tmp_path / "odd", 5)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SEGFAULT_ON_RUN, encoding="utf-8")
+    result = run_qdebug("report", str(scenario), "--json", env_extra={"PYTHONPATH": str(site)})
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["quantized_path"]["error"].startswith(CRASH_MESSAGE)
+    assert "known kernel bug" in document["quantized_path"]["failure"]
+    assert document["summary"]["compared"] is False
+    assert document["summary"]["mismatched"] is None

@@ -109,3 +109,59 @@ def test_new_linear_csv_shapes(tmp_path):
     scenario = load_scenario(tmp_path / "l.json")
     assert scenario.input.shape == (1, 2)
     assert scenario.output_shape == (1, 1)
+
+
+@pytest.mark.parametrize("tensor", ["input", "weight"])
+def test_new_fractions_name_real_flag(tmp_path, capsys, tensor):
+    np.savetxt(tmp_path / "fractions.csv", [[0.5, 1.25], [3, 4]], delimiter=",")
+    np.savetxt(tmp_path / "integers.csv", [[1, 2], [3, 4]], delimiter=",", fmt="%d")
+    files = {"input": "integers.csv", "weight": "integers.csv", tensor: "fractions.csv"}
+    arguments = [
+        "new", str(tmp_path / "f.json"),
+        "--input", str(tmp_path / files["input"]), "--input-scale", "0.1",
+        "--weight", str(tmp_path / files["weight"]), "--weight-scale", "0.1",
+        "--output-scale", "0.1",
+    ]  # fmt: skip
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    assert f"(add --{tensor}-real if the file contains real values)" in error
+    assert 'use "real"' not in error
+    assert not (tmp_path / "f.json").exists()
+
+
+def clipping_files(folder):
+    rng = np.random.default_rng(1)
+    real_input = rng.uniform(-0.2, 2.0, (32, 32))
+    np.savetxt(folder / "x.csv", real_input, delimiter=",")
+    np.savetxt(folder / "w.csv", rng.integers(-20, 21, (5, 5)), delimiter=",", fmt="%d")
+    return real_input
+
+
+def clipping_arguments(folder, input_scale):
+    return [
+        "new", str(folder / "clip.json"), "--force",
+        "--input", str(folder / "x.csv"), "--input-real", "--input-scale", input_scale, "--input-zero-point", "10",
+        "--weight", str(folder / "w.csv"), "--weight-scale", "0.0005",
+        "--output-scale", "0.05",
+    ]  # fmt: skip
+
+
+def test_new_warns_about_clipped_values(tmp_path, capsys):
+    real_input = clipping_files(tmp_path)
+    expected = int(np.count_nonzero((np.rint(real_input / 0.005 + 10) < 0) | (np.rint(real_input / 0.005 + 10) > 255)))
+    assert expected > 100
+    assert main(clipping_arguments(tmp_path, "0.005")) == 0
+    captured = capsys.readouterr()
+    assert f"Created {tmp_path / 'clip.json'}" in captured.out
+    assert (
+        f"warning: {expected} of 1024 input values fell outside 0..255 after quantization and were clipped; "
+        "--input-scale 0.0187 or larger keeps them" in captured.err
+    )
+    assert "weight values" not in captured.err
+    assert (tmp_path / "clip.json").exists()
+
+
+def test_new_suggested_scale_clips_nothing(tmp_path, capsys):
+    clipping_files(tmp_path)
+    assert main(clipping_arguments(tmp_path, "0.0187")) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from conftest import SAMPLES, run_qdebug
+from qdebug_tui.backends.worker import WorkerBackend
+from qdebug_tui.emulators.targets import AVX2_ENVIRONMENT
 
 SEED = SAMPLES / "seed_conv2d.json"
 
@@ -61,3 +63,23 @@ def test_report_wrong_transposed_kernel_has_causes():
     assert causes
     assert all(causes)
     assert causes.count("kernel-mismatch") > len(causes) // 2
+
+
+def test_avx2_json_describes_worker_kernel():
+    document = json.loads(run_qdebug("report", str(SEED), "--isa", "avx2", "--json").stdout)
+    assert document["isa"] == "avx2"
+    assert document["backend"]["library"] == "fbgemm"
+    assert document["backend"]["isa"] == "avx2 (forced)"
+
+
+def test_avx2_text_describes_worker_kernel():
+    result = run_qdebug("report", str(SEED), "--isa", "avx2")
+    assert result.returncode == 0, result.stderr
+    assert "kernel ISA  avx2 (forced): FBGEMM_ENABLE_INSTRUCTIONS=AVX2" in result.stdout
+
+
+def test_worker_reports_its_environment():
+    with WorkerBackend.for_isa("avx2") as worker:
+        assert worker.kernel_environment() == AVX2_ENVIRONMENT
+    with WorkerBackend.cpu_default() as worker:
+        assert worker.kernel_environment() == {}

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES
+from qdebug_tui.cli import main
 from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.editing import QParamField, apply_engine, apply_qparam
 from qdebug_tui.io.scenario_file import load_scenario
@@ -306,3 +307,24 @@ def test_new_files_follow_umask(forum_csv):
         os.umask(previous)
     assert target.stat().st_mode & 0o777 == 0o640
     assert (forum_csv.parent / "new.input-q.npy").stat().st_mode & 0o777 == 0o640
+
+
+def test_edited_real_input_file_name(tmp_path):
+    np.savetxt(tmp_path / "x.csv", np.linspace(0.0, 2.0, 25).reshape(5, 5), delimiter=",")
+    np.savetxt(tmp_path / "w.csv", np.arange(-12, 13).reshape(5, 5), delimiter=",", fmt="%d")
+    arguments = [
+        "new", str(tmp_path / "case.json"),
+        "--input", str(tmp_path / "x.csv"), "--input-real", "--input-scale", "0.01",
+        "--weight", str(tmp_path / "w.csv"), "--weight-scale", "0.01",
+        "--output-scale", "0.1",
+    ]  # fmt: skip
+    assert main(arguments) == 0
+    scenario = load_scenario(tmp_path / "case.json")
+    edited = apply_value(scenario, "input", (0, 0, 1, 1), "7")
+
+    notes = save_scenario(edited, tmp_path / "case.json")
+
+    document = json.loads((tmp_path / "case.json").read_text())
+    assert document["input"]["real"] == {"file": "case.input-real.npy"}
+    assert notes == ["input.real was edited, so it is saved to case.input-real.npy; x.csv is unchanged"]
+    assert load_scenario(tmp_path / "case.json").input.q[0, 0, 1, 1] == 7

@@ -34,8 +34,18 @@ def test_malformed_json_gives_line_and_column(tmp_path):
         load_scenario(path)
     message = caught.value.message()
     assert str(path) in message
-    assert "line 3, column 16" in message
-    assert "malformed JSON" in message
+    assert message.startswith(f"{path}: malformed JSON at line 3, column 16: Expecting property name")
+    assert message.endswith("; fix the file's syntax")
+    assert "is invalid" not in message
+
+
+def test_empty_scale_message(seed_document, tmp_path):
+    seed_document["input"]["scale"] = ""
+    path = write_scenario(tmp_path, seed_document)
+    result = run_qdebug("report", str(path))
+    assert result.returncode == 2
+    assert f'{path}: input.scale: "" is not a number; give a positive number such as 0.0125' in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_missing_field(seed_document):
@@ -70,7 +80,7 @@ def test_duplicate_key_is_reported():
     [
         ("scale", 0, "number > 0"),
         ("scale", -0.5, "number > 0"),
-        ("scale", "0.1", "not a string"),
+        ("scale", "0.1", "give a positive number"),
         ("scale", 1e-45, "float32"),
         ("zero_point", 33.5, "integer"),
         ("zero_point", 256, "[0, 255]"),
@@ -392,3 +402,42 @@ def test_bias_beyond_float32_rejected(seed_document):
     problem = only_problem(seed_document)
     assert problem.path == "bias[0]"
     assert "float32" in problem.expected
+
+
+@pytest.mark.parametrize(("field", "value"), [("input", 1e38), ("weight", 2e10), ("output", 1e11)])
+def test_scale_above_limit_rejected(seed_document, tmp_path, field, value):
+    seed_document[field]["scale"] = value
+    path = write_scenario(tmp_path, seed_document)
+    result = run_qdebug("report", str(path))
+    assert result.returncode == 2
+    assert f"{path}: {field}.scale: {value!r} is invalid; expected a scale in [1.18e-38, 1e10]" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_underflowing_scale_product_rejected(seed_document, tmp_path):
+    seed_document["input"]["scale"] = 1e-20
+    seed_document["weight"]["scale"] = 1e-20
+    problem = only_problem(seed_document, tmp_path)
+    assert problem.path == "weight.scale"
+    assert "input.scale × weight.scale = 1e-40 is below float32's smallest normal number" in problem.expected
+
+
+def test_overflowing_multiplier_rejected(seed_document, tmp_path):
+    seed_document["input"]["scale"] = 1e10
+    seed_document["output"]["scale"] = 1e-35
+    problem = only_problem(seed_document, tmp_path)
+    assert problem.path == "output.scale"
+    assert "requantization multiplier" in problem.expected
+
+
+def test_extreme_scales_report_no_nan(seed_document, tmp_path):
+    seed_document["input"]["scale"] = 1e10
+    seed_document["weight"]["scale"] = 1e10
+    seed_document["output"]["scale"] = 1e-10
+    path = write_scenario(tmp_path, seed_document)
+    result = run_qdebug("report", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    document = json.loads(result.stdout)
+    assert document["summary"]["sqnr_db"] is not None
+    assert all(np.isfinite(document["float_path"]["real"][0][0][0]))

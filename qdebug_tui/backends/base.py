@@ -8,7 +8,9 @@ pointwise ops on plain int8 tensors.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,3 +50,10 @@ class QuantizedBackend(ABC):
     @abstractmethod
     def quantize_output(self, real: np.ndarray, output: OutputQuant) -> np.ndarray:
         """Quantize float32 values with the output's parameters as the library's quantize op does."""
+
+    def kernel_environment(self) -> Mapping[str, str]:
+        """Return the environment of the process whose kernels run, where FBGEMM and oneDNN read their ISA caps.
+
+        This process's environment, unless the backend runs its kernels in another process.
+        """
+        return os.environ

@@ -139,6 +139,10 @@ class WorkerBackend(QuantizedBackend):
             return QuantizedRun(None, f"{CRASH_MESSAGE}: {died}")
         return QuantizedRun(reply_arrays.get("q"), reply.get("error"))
 
+    def kernel_environment(self) -> dict[str, str]:
+        """Return the worker's instruction-set variables, as the worker process reports them."""
+        return {name: value for name, value in self.info()["environment"].items() if value}
+
     def quantize_output(self, real: np.ndarray, output: OutputQuant) -> np.ndarray:
         header = {"op": "quantize", "output": {"dtype": output.dtype.name, "scale": output.scale, "zero_point": output.zero_point}}
         try:

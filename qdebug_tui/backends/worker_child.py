@@ -21,7 +21,7 @@ from qdebug_tui.backends.wire import WireError, read_message, scenario_from_head
 from qdebug_tui.core.dtypes import DTYPES
 from qdebug_tui.core.scenario import OutputQuant
 
-_ENVIRONMENT_REPORTED = ("FBGEMM_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA")
+_ENVIRONMENT_REPORTED = ("FBGEMM_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
 
 # The variable that passes the parent's pid, so that the worker can exit when it is orphaned.
 PARENT_PID_VARIABLE = "QDEBUG_WORKER_PARENT_PID"

@@ -11,6 +11,7 @@ from rich.text import Text
 from qdebug_tui.core.scenario import ENGINES, Scenario
 from qdebug_tui.io.errors import ScenarioError
 from qdebug_tui.io.scenario_file import MAX_ELEMENTS_VARIABLE, load_scenario
+from qdebug_tui.numerics.clipping import clipping
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -70,3 +71,39 @@ def parse_int_list(text: str, option: str) -> tuple[int, ...]:
         return tuple(int(part) for part in text.split(","))
     except ValueError:
         raise InvalidInput(f"{option} {text!r} is invalid; expected integers separated by commas, for example 0,3") from None
+
+
+def clipping_notes(scenario: Scenario, option_form: str = "{tensor}.{param}") -> list[str]:
+    """Describe each tensor whose real values were clipped when quantized, with the fix.
+
+    ``option_form`` names a setting for the fix, with ``{tensor}`` (input or weight) and
+    ``{param}`` (scale or zero_point): ``"{tensor}.{param}"`` for a scenario file, and
+    ``"--{tensor}-{param}"`` for ``qdebug new``, whose flags use dashes.
+    """
+    notes = []
+    for name in ("input", "weight"):
+        found = clipping(getattr(scenario, name))
+        if found is None or not found.clipped:
+            continue
+        scale_option = option_form.format(tensor=name, param="scale")
+        zero_point_option = option_form.format(tensor=name, param="zero_point")
+        if option_form.startswith("--"):
+            zero_point_option = zero_point_option.replace("_", "-")
+        fixes = []
+        if found.sufficient_scale is None and not found.zero_point_too_low:
+            fixes.append(f"larger {scale_option} values keep them")
+        elif found.sufficient_scale is not None:
+            kept_values = "the positive ones" if found.zero_point_too_low else "them"
+            fixes.append(f"{scale_option} {found.sufficient_scale:.3g} or larger keeps {kept_values}")
+        if found.zero_point_too_low:
+            fixes.append(f"negative values need {zero_point_option} above {found.qmin}")
+        notes.append(
+            f"{found.clipped} of {found.total} {name} values fell outside {found.qmin}..{found.qmax} after "
+            f"quantization and were clipped; " + "; ".join(fixes)
+        )
+    return notes
+
+
+def print_warning(message: str) -> None:
+    """Print ``message`` to stderr after a yellow "warning:", with no markup parsing of the message."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(Text.assemble(("warning: ", "bold yellow"), message))

@@ -8,11 +8,19 @@ import os
 import shlex
 from pathlib import Path
 
-from qdebug_tui.commands.common import EXIT_OK, InvalidInput, parse_int_list, print_error, run_guarded
+from qdebug_tui.commands.common import (
+    EXIT_OK,
+    InvalidInput,
+    clipping_notes,
+    parse_int_list,
+    print_error,
+    print_warning,
+    run_guarded,
+)
 from qdebug_tui.core.layers import LAYER_KINDS
 from qdebug_tui.core.scenario import ENGINES
 from qdebug_tui.io.errors import Problem, ScenarioError
-from qdebug_tui.io.scenario_file import FORMAT_NAME, FORMAT_VERSION, parse_scenario
+from qdebug_tui.io.scenario_file import FORMAT_NAME, FORMAT_VERSION, REAL_VALUES_HINT, parse_scenario
 from qdebug_tui.io.scenario_writer import atomic_write_bytes, compact_inner_lists
 from qdebug_tui.io.tensor_files import TensorFileError, read_csv
 
@@ -91,7 +99,7 @@ def _new(args: argparse.Namespace) -> int:
     document = _document(args, out)
     text = compact_inner_lists(json.dumps(document, indent=2)) + "\n"
     try:
-        parse_scenario(text, source=str(out), base_dir=out.parent)
+        scenario = parse_scenario(text, source=str(out), base_dir=out.parent)
     except ScenarioError as error:
         raise ScenarioError(str(out), [_with_option(problem) for problem in error.problems]) from None
     try:
@@ -99,6 +107,8 @@ def _new(args: argparse.Namespace) -> int:
     except OSError as error:
         print_error(f"cannot write {out}: {error.strerror or error}")
         return 2
+    for note in clipping_notes(scenario, "--{tensor}-{param}"):
+        print_warning(note)
     print(f"Created {out}. Open it with:\n  qdebug {_shell_quote(str(out))}")
     return EXIT_OK
 
@@ -190,7 +200,10 @@ def _int_or_list(text: str, option: str):
 def _with_option(problem: Problem) -> Problem:
     for field, option in _FIELD_OPTIONS.items():
         if problem.path == field or problem.path.startswith(field + ".") or problem.path.startswith(field + "["):
-            return Problem(f"{problem.path} ({option})", problem.value, problem.expected)
+            expected = problem.expected
+            if field in ("input", "weight"):
+                expected = expected.replace(REAL_VALUES_HINT, f"(add --{field}-real if the file contains real values)")
+            return Problem(f"{problem.path} ({option})", problem.value, expected, problem.statement)
     return problem
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from rich.columns import Columns
 from rich.console import Console, Group
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -19,17 +20,22 @@ from qdebug_tui.commands.common import (
     InvalidInput,
     add_scenario_arguments,
     check_engine_available,
+    clipping_notes,
     load_for_command,
     parse_int_list,
     run_guarded,
 )
+from qdebug_tui.backends.cpu import detect_cpu
+from qdebug_tui.backends.worker import CRASH_MESSAGE
 from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.emulators import ISA_CHOICES
+from qdebug_tui.emulators.known_bugs import known_kernel_bug
+from qdebug_tui.emulators.targets import AVX2_ENVIRONMENT, resolve_target
 from qdebug_tui.emulators.reproduce import plan_real_run
 from qdebug_tui.trace.batch import analyse_for_report
 from qdebug_tui.core.slicing import SliceChoice, TensorSlices, describe, matrix, slice_problems, tensor_slices
 from qdebug_tui.evaluation import Evaluation, evaluate
-from qdebug_tui.render.grids import grid_table
+from qdebug_tui.render.grids import MARK, grid_table
 
 # The text report lists at most this many mismatched cells; --json lists all of them.
 MAX_LISTED_MISMATCHES = 40
@@ -50,7 +56,12 @@ def add_parser(subparsers) -> None:
         help="2-D slice to show: batch item N, output channel OC, input channel IC of its group "
         "and, for conv3d, output depth D (default 0,0,0,0); for linear layers, the leading batch indices",
     )
-    parser.add_argument("--fail-on-mismatch", action="store_true", help="exit with status 1 when any cell differs")
+    parser.add_argument(
+        "--fail-on-mismatch",
+        action="store_true",
+        help="exit with status 1 when any cell differs or the quantized path failed (the kernel rejected "
+        "the layer or crashed); without it the exit status is 0 whenever the report is printed",
+    )
     parser.add_argument(
         "--isa",
         choices=ISA_CHOICES,
@@ -68,12 +79,14 @@ def _report(args: argparse.Namespace) -> int:
     scenario = load_for_command(args)
     choice = _slice_choice(scenario, args.slice)
     evaluation, notes = _evaluate(scenario, args.isa)
+    notes = (*clipping_notes(scenario), *notes)
     analysis = _analyse(scenario, evaluation, args.isa, notes)
     if args.json:
         print(json.dumps(report_document(evaluation, analysis), allow_nan=False))
     else:
-        Console(highlight=False).print(render_report(evaluation, choice, analysis))
-    if args.fail_on_mismatch and evaluation.comparison.summary.mismatched:
+        print_report(Console(highlight=False), evaluation, choice, analysis)
+    failed = not evaluation.quantized.ok or evaluation.comparison.summary.mismatched
+    if args.fail_on_mismatch and failed:
         return EXIT_FINDING
     return EXIT_OK
 
@@ -102,17 +115,39 @@ def _analyse(scenario: Scenario, evaluation: Evaluation, isa: str, notes: tuple[
     found = analyse_for_report(
         scenario, evaluation.float_path.q, evaluation.float_path.real, evaluation.quantized.q, cells, isa
     )
-    return Analysis(isa, found.emulated, found.causes, notes)
+    failure = None if evaluation.quantized.ok else quantized_failure(evaluation, isa)
+    return Analysis(isa, found.emulated, found.causes, notes, failure)
+
+
+def quantized_failure(evaluation: Evaluation, isa: str) -> str:
+    """Describe why the quantized path produced no output, with the fix where one is known."""
+    error = evaluation.quantized.error or "no output"
+    if error.startswith(CRASH_MESSAGE):
+        details = error.removeprefix(CRASH_MESSAGE).lstrip(": ")
+        environ = AVX2_ENVIRONMENT if isa == "avx2" else None
+        cpu = detect_cpu()
+        try:
+            target = resolve_target(evaluation.scenario, "native", cpu=cpu, environ=environ)
+        except ValueError:
+            bug = None  # the layer has no kernel target, so no known bug applies
+        else:
+            bug = known_kernel_bug(evaluation.scenario, target, "avx512f" in cpu.flags)
+        known = f"; known kernel bug: {bug}" if bug else "; no known kernel bug matches this layer"
+        return f"the real kernel crashed the worker process that ran it twice ({details}){known}"
+    if "ONEDNN only supports symmetric quantization of weight" in error:
+        return f"{error} Fix: set weight.zero_point to 0, or run engine x86, fbgemm or qnnpack (--engine)."
+    return error
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """The instruction-set form, the emulated entry, the cause of each mismatch, and notes."""
+    """The instruction-set form, the emulated entry, the cause of each mismatch, notes, and why the quantized path failed."""
 
     isa: str
     emulated: dict
     causes: dict[tuple[int, ...], str | None]
     notes: tuple[str, ...] = ()
+    failure: str | None = None
 
 
 def _slice_choice(scenario: Scenario, text: str | None) -> SliceChoice:
@@ -141,10 +176,19 @@ def report_document(evaluation: Evaluation, analysis: Analysis | None = None) ->
     """Build the ``--json`` object; field names are a stable interface for scripts.
 
     With ``analysis``, the object also has ``"isa"``, ``"emulated"`` (the emulated integers
-    and kernel, or an error), ``"notes"``, and a ``"cause"`` on every mismatch.
+    and kernel, or an error), ``"notes"``, and a ``"cause"`` on every mismatch. When the
+    quantized path failed, ``summary.compared`` is false, ``mismatched`` and ``max_abs_diff``
+    are null, and ``quantized_path`` has the kernel's ``"error"`` and, with ``analysis``, a
+    ``"failure"`` sentence with the fix.
     """
     scenario, facts, comparison = evaluation.scenario, evaluation.facts, evaluation.comparison
-    quantized: dict = {"q": evaluation.quantized.q.tolist()} if evaluation.quantized.ok else {"error": evaluation.quantized.error}
+    compared = evaluation.quantized.ok
+    if compared:
+        quantized: dict = {"q": evaluation.quantized.q.tolist()}
+    else:
+        quantized = {"error": evaluation.quantized.error}
+        if analysis is not None and analysis.failure:
+            quantized["failure"] = analysis.failure
     summary = comparison.summary
     sqnr = summary.sqnr_db if summary.sqnr_db is not None and math.isfinite(summary.sqnr_db) else None
     float_q, quantized_q = evaluation.float_path.q, evaluation.quantized.q
@@ -175,9 +219,10 @@ def report_document(evaluation: Evaluation, analysis: Analysis | None = None) ->
         "reference": {"q": evaluation.reference.q.tolist(), "accumulator": evaluation.reference.accumulator.tolist()},
         "mismatches": mismatches,
         "summary": {
+            "compared": compared,
             "cells": summary.cells,
-            "mismatched": summary.mismatched,
-            "max_abs_diff": summary.max_abs_diff,
+            "mismatched": summary.mismatched if compared else None,
+            "max_abs_diff": summary.max_abs_diff if compared else None,
             "sqnr_db": sqnr,
             "sqnr_infinite": summary.sqnr_db is not None and math.isinf(summary.sqnr_db) and summary.sqnr_db > 0,
         },
@@ -187,21 +232,61 @@ def report_document(evaluation: Evaluation, analysis: Analysis | None = None) ->
 # Rich ----------------------------------------------------------------------------------------
 
 
-def render_report(evaluation: Evaluation, choice: SliceChoice, analysis: Analysis | None = None) -> Group:
-    """Build the text report: header, grids of one slice, summary, mismatch list."""
+def print_report(console: Console, evaluation: Evaluation, choice: SliceChoice, analysis: Analysis | None = None) -> None:
+    """Print the text report so that no number is cut.
+
+    On a terminal the report fits its width: grids show fewer columns, and the cause column
+    of the mismatch table folds. Into a pipe or a file, the report is as wide as its widest
+    table needs, at least ``console.width`` (80 columns, or ``$COLUMNS``).
+    """
+    if console.is_terminal:
+        console.print(render_report(evaluation, choice, analysis, width=console.width))
+        return
+    report = render_report(evaluation, choice, analysis)
+    console.width = max(console.width, _widest_table(console, report))
+    console.print(report)
+
+
+def _widest_table(console: Console, report: Group) -> int:
+    """Return the width the widest grid or mismatch table of ``report`` needs without cutting.
+
+    The header, a table without column headers, wraps its prose and is left out.
+    """
+    widest = 0
+    for part in report.renderables:
+        tables = part.renderables if isinstance(part, Columns) else [part]
+        for table in tables:
+            if isinstance(table, Table) and table.show_header:
+                widest = max(widest, Measurement.get(console, console.options.update(width=10_000), table).maximum)
+    return widest
+
+
+def render_report(
+    evaluation: Evaluation, choice: SliceChoice, analysis: Analysis | None = None, width: int | None = None
+) -> Group:
+    """Build the text report: header, grids of one slice, summary, mismatch list.
+
+    ``width`` is the terminal width that grids and tables must fit; None renders them at
+    their natural width.
+    """
     scenario = evaluation.scenario
     slices = tensor_slices(scenario, choice)
     parts = [_header(evaluation, slices, analysis), Text()]
-    parts.append(_grid_row(_input_and_weight_grids(scenario, slices)))
+    parts.append(_grid_row(_input_and_weight_grids(scenario, slices, width)))
     parts.append(Text())
     out = scenario.output
     parts.append(
         Text(f"output {list(scenario.output_shape)} {out.dtype.name}, scale {out.scale:g}, zero_point {out.zero_point}", style="bold")
     )
-    parts.append(_grid_row(_output_grids(evaluation, slices)))
+    parts.append(_grid_row(_output_grids(evaluation, slices, width)))
+    if evaluation.quantized.ok and evaluation.comparison.summary.mismatched:
+        parts.append(Text(f"{MARK} after a value: the float path and the quantized path differ in that cell", style="dim"))
     if not evaluation.quantized.ok:
-        parts.append(Text.assemble(("quantized path failed: ", "bold red"), evaluation.quantized.error or ""))
-    parts += [Text(), _summary(evaluation), Text(), _mismatch_list(evaluation, analysis)]
+        failure = analysis.failure if analysis is not None and analysis.failure else evaluation.quantized.error or ""
+        parts.append(Text.assemble(("quantized path failed: ", "bold red"), failure))
+    parts += [Text(), _summary(evaluation)]
+    if evaluation.quantized.ok:
+        parts += [Text(), _mismatch_list(evaluation, analysis, width)]
     return Group(*parts)
 
 
@@ -210,17 +295,19 @@ def _emulated_text(analysis: Analysis) -> str:
         return f"not emulated: {analysis.emulated['error']}"
     backend = analysis.emulated["backend"]
     form = "int16 pair saturation" if backend["saturating"] else "exact int32 sums"
+    clipped = backend["cells_with_saturated_pairs"]
+    cells = "cell" if clipped == 1 else "cells"
     return (
         f"{backend['library']} {backend['kernel_path']} ({backend['isa']}, {form}); "
-        f"{backend['cells_with_saturated_pairs']} cells with clipped pairs; isa {analysis.isa}"
+        f"{clipped} {cells} with clipped pairs; isa {analysis.isa}"
     )
 
 
 def _header(evaluation: Evaluation, slices: TensorSlices, analysis: Analysis | None = None) -> Table:
     scenario, facts = evaluation.scenario, evaluation.facts
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
     table.add_row("scenario", scenario.name)
     if scenario.path:
         table.add_row("file", str(scenario.path))
@@ -262,25 +349,25 @@ def _qparams_text(tensor, slices_weight: tuple[int, ...] = ()) -> str:
     return f"scale {qparams.scales[0]:g}, zero_point {qparams.zero_points[0]}"
 
 
-def _input_and_weight_grids(scenario: Scenario, slices: TensorSlices) -> list[Table]:
+def _input_and_weight_grids(scenario: Scenario, slices: TensorSlices, width: int | None) -> list[Table]:
     input_title = f"input {list(scenario.input.shape)} {scenario.input.dtype.name}\n{_qparams_text(scenario.input)}"
     weight_title = (
         f"weight {list(scenario.weight.shape)} {scenario.weight.dtype.name}\n{_qparams_text(scenario.weight, slices.weight)}"
     )
     return [
-        grid_table(matrix(scenario.input.q, slices.input), input_title),
-        grid_table(matrix(scenario.weight.q, slices.weight), weight_title),
+        grid_table(matrix(scenario.input.q, slices.input), input_title, max_width=width),
+        grid_table(matrix(scenario.weight.q, slices.weight), weight_title, max_width=width),
     ]
 
 
-def _output_grids(evaluation: Evaluation, slices: TensorSlices) -> list[Table]:
+def _output_grids(evaluation: Evaluation, slices: TensorSlices, width: int | None) -> list[Table]:
     facts = evaluation.facts
     marked = matrix(evaluation.comparison.mismatch_mask, slices.output)
-    grids = [grid_table(matrix(evaluation.float_path.q, slices.output), "float path q", marked=marked)]
+    grids = [grid_table(matrix(evaluation.float_path.q, slices.output), "float path q", marked=marked, max_width=width)]
     if evaluation.quantized.ok:
         title = f"quantized path q ({facts.engine} → {facts.dispatch.library})"
-        grids.append(grid_table(matrix(evaluation.quantized.q, slices.output), title, marked=marked))
-    grids.append(grid_table(matrix(evaluation.reference.q, slices.output), "exact reference q"))
+        grids.append(grid_table(matrix(evaluation.quantized.q, slices.output), title, marked=marked, max_width=width))
+    grids.append(grid_table(matrix(evaluation.reference.q, slices.output), "exact reference q", max_width=width))
     return grids
 
 
@@ -291,6 +378,11 @@ def _grid_row(grids: list[Table]) -> Columns:
 
 def _summary(evaluation: Evaluation) -> Text:
     summary = evaluation.comparison.summary
+    if not evaluation.quantized.ok:
+        return Text.assemble(
+            ("not compared: ", "bold red"),
+            "the quantized path failed, so no output cell has a quantized value to compare",
+        )
     if summary.sqnr_db is None:
         sqnr = "n/a (no quantized output)"
     elif math.isinf(summary.sqnr_db):
@@ -305,31 +397,62 @@ def _summary(evaluation: Evaluation) -> Text:
     )
 
 
-def _mismatch_list(evaluation: Evaluation, analysis: Analysis | None = None) -> Table | Text:
+def _mismatch_list(evaluation: Evaluation, analysis: Analysis | None = None, width: int | None = None) -> Table | Group | Text:
+    """List the mismatched cells as a table, or as one line per cell where the table cannot fit."""
     indices = evaluation.comparison.mismatch_indices()
     if not indices:
-        if evaluation.quantized.ok:
-            return Text("The float path and the quantized path agree on every cell.")
-        return Text("No comparison: the quantized path did not run.")
-    table = Table(title="mismatched cells", box=None, header_style="bold", padding=(0, 2))
-    table.add_column("index", justify="left", no_wrap=True)
-    for column in ("float path", "quantized", "Δ LSB", "exact", "float value"):
-        table.add_column(column, justify="right", no_wrap=True)
-    if analysis is not None:
-        table.add_column("cause", justify="left", no_wrap=True)
-    float_q, quantized_q = evaluation.float_path.q, evaluation.quantized.q
-    for index in indices[:MAX_LISTED_MISMATCHES]:
-        row = [
-            str(list(index)),
-            str(int(float_q[index])),
-            str(int(quantized_q[index])),
-            f"{int(evaluation.comparison.diff[index]):+d}",
-            str(int(evaluation.reference.q[index])),
-            f"{float(evaluation.float_path.real[index]):.6g}",
-        ]
-        if analysis is not None:
-            row.append(analysis.causes.get(index) or "—")
-        table.add_row(*row)
+        return Text("The float path and the quantized path agree on every cell.")
+    rows = [_mismatch_row(evaluation, index, analysis) for index in indices[:MAX_LISTED_MISMATCHES]]
+    more = None
     if len(indices) > MAX_LISTED_MISMATCHES:
-        table.caption = f"… and {len(indices) - MAX_LISTED_MISMATCHES} more (all of them with --json)"
+        more = f"… and {len(indices) - MAX_LISTED_MISMATCHES} more (all of them with --json)"
+    headers = _MISMATCH_HEADERS[: len(rows[0])]
+    widths = [max([len(header)] + [len(row[column]) for row in rows]) for column, header in enumerate(headers)]
+    number_columns = len(_MISMATCH_HEADERS) - 1
+    needed = sum(widths[:number_columns]) + _MISMATCH_GAP * (number_columns - 1)
+    if analysis is not None:
+        needed += _MISMATCH_GAP + _MIN_CAUSE_WIDTH
+    if width is not None and needed > width:
+        return _mismatch_lines(headers, rows, more)
+
+    table = Table(title="mismatched cells", box=None, header_style="bold", padding=(0, 1), pad_edge=False, caption=more)
+    for column, header in enumerate(headers):
+        if header == "cause":
+            table.add_column(header, justify="left", overflow="fold", min_width=min(widths[column], _MIN_CAUSE_WIDTH))
+        else:
+            justify = "left" if header == "index" else "right"
+            table.add_column(header, justify=justify, no_wrap=True, min_width=widths[column])
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+# Headers of the mismatch table: short, so that the numbers under them keep their width.
+_MISMATCH_HEADERS = ("index", "float q", "quant q", "Δ LSB", "exact q", "float value", "cause")
+_MISMATCH_GAP = 2
+_MIN_CAUSE_WIDTH = 10
+
+
+def _mismatch_row(evaluation: Evaluation, index: tuple[int, ...], analysis: Analysis | None) -> list[str]:
+    row = [
+        ",".join(str(i) for i in index),
+        str(int(evaluation.float_path.q[index])),
+        str(int(evaluation.quantized.q[index])),
+        f"{int(evaluation.comparison.diff[index]):+d}",
+        str(int(evaluation.reference.q[index])),
+        f"{float(evaluation.float_path.real[index]):.6g}",
+    ]
+    if analysis is not None:
+        row.append(analysis.causes.get(index) or "—")
+    return row
+
+
+def _mismatch_lines(headers: tuple[str, ...], rows: list[list[str]], more: str | None) -> Group:
+    """List each mismatched cell on its own line, for a terminal too narrow for the table."""
+    lines = [Text("mismatched cells", style="bold")]
+    for row in rows:
+        fields = ", ".join(f"{header} {value}" for header, value in zip(headers[1:], row[1:]))
+        lines.append(Text(f"{row[0]}: {fields}"))
+    if more:
+        lines.append(Text(more))
+    return Group(*lines)

@@ -11,16 +11,20 @@ _MAX_VALUE_CHARS = 60
 
 @dataclass(frozen=True)
 class Problem:
-    """One mistake: the JSON path of the field, the offending value and what is allowed."""
+    """One mistake: the JSON path of the field, the offending value and what is allowed.
+
+    ``statement`` replaces the default "VALUE is invalid; EXPECTED" wording when a more
+    specific sentence fits, such as "malformed JSON at line 3, column 1: …".
+    """
 
     path: str
     value: object
     expected: str
+    statement: str | None = None
 
     def describe(self) -> str:
-        shown = _short_repr(self.value)
-        where = self.path or "(top level)"
-        return f"{where}: {shown} is invalid; {self.expected}"
+        text = self.statement or f"{short_repr(self.value)} is invalid; {self.expected}"
+        return f"{self.path}: {text}" if self.path else text
 
 
 class ScenarioError(Exception):
@@ -36,10 +40,11 @@ class ScenarioError(Exception):
         return "\n".join(lines)
 
 
-def _short_repr(value: object) -> str:
-    if isinstance(value, (list, dict)):
+def short_repr(value: object) -> str:
+    """Return ``value`` as a message shows it: JSON for strings, lists and objects, cut to 60 characters."""
+    if isinstance(value, (str, list, dict)):
         try:
-            text = json.dumps(value)
+            text = json.dumps(value, ensure_ascii=False)
         except (TypeError, ValueError):
             text = repr(value)
     else:

@@ -33,11 +33,14 @@ from qdebug_tui.io.validation import FLOAT32_MAX as _FLOAT32_MAX
 from qdebug_tui.io.validation import is_integer as _is_integer
 from qdebug_tui.io.validation import is_number as _is_number
 from qdebug_tui.io.validation import type_name as _type_name
-from qdebug_tui.io.validation import validate_scale, validate_zero_point
+from qdebug_tui.io.validation import validate_scale, validate_scale_combination, validate_zero_point
 from qdebug_tui.numerics.rounding import quantize_zero_point_first
 
 FORMAT_NAME = "qdebug-scenario"
 FORMAT_VERSION = 1
+
+# The fix that a message on fractional integers gives; ``qdebug new`` names its flag instead.
+REAL_VALUES_HINT = '(use "real" for real values)'
 
 DEFAULT_MAX_ELEMENTS = 50_000_000
 MAX_ELEMENTS_VARIABLE = "QDEBUG_MAX_ELEMENTS"
@@ -66,17 +69,21 @@ def load_scenario(path: str | os.PathLike, *, max_elements: int | None = None) -
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(source, [Problem("", source, "the file does not exist; check the path")]) from None
+        raise ScenarioError(source, [_file_problem(source, "the file does not exist; check the path")]) from None
     except IsADirectoryError:
-        raise ScenarioError(source, [Problem("", source, "this is a folder; give the path of a scenario .json file")]) from None
+        raise ScenarioError(source, [_file_problem(source, "this is a folder; give the path of a scenario .json file")]) from None
     except UnicodeDecodeError:
-        raise ScenarioError(source, [Problem("", source, "the file is not UTF-8 text; a scenario is a JSON file")]) from None
+        raise ScenarioError(source, [_file_problem(source, "the file is not UTF-8 text; a scenario is a JSON file")]) from None
     except OSError as error:
-        raise ScenarioError(source, [Problem("", source, f"the file cannot be read: {error.strerror or error}")]) from None
+        raise ScenarioError(source, [_file_problem(source, f"the file cannot be read: {error.strerror or error}")]) from None
     except ValueError as error:
         # A path with a NUL byte or a character the file system cannot encode.
-        raise ScenarioError(source, [Problem("", source, f"the path is invalid: {error}")]) from None
+        raise ScenarioError(source, [_file_problem(source, f"the path is invalid: {error}")]) from None
     return parse_scenario(text, source=source, base_dir=path.parent, max_elements=max_elements, origin=path)
+
+
+def _file_problem(source: str, statement: str) -> Problem:
+    return Problem("", source, statement, statement)
 
 
 def parse_scenario(
@@ -91,11 +98,12 @@ def parse_scenario(
     try:
         document = json.loads(text, object_pairs_hook=_JsonObject.from_pairs)
     except json.JSONDecodeError as error:
-        raise ScenarioError(
-            source, [Problem("", f"line {error.lineno}, column {error.colno}", f"malformed JSON: {error.msg}")]
-        ) from None
+        position = f"line {error.lineno}, column {error.colno}"
+        statement = f"malformed JSON at {position}: {error.msg}; fix the file's syntax"
+        raise ScenarioError(source, [Problem("", position, "fix the file's syntax", statement)]) from None
     except RecursionError:
-        raise ScenarioError(source, [Problem("", "nesting", "malformed JSON: nested too deeply")]) from None
+        statement = "malformed JSON: lists or objects are nested too deeply to parse; flatten the file"
+        raise ScenarioError(source, [Problem("", "nesting", "flatten the file", statement)]) from None
     reader = _Reader(source, base_dir or Path.cwd(), max_elements or max_elements_setting())
     return reader.read(document, origin)
 
@@ -167,6 +175,11 @@ class _Reader:
         self.fail()
 
         self.check_shapes(layer, input_tensor, weight, bias)
+        combination = validate_scale_combination(
+            input_tensor.qparams.scales[0], weight.qparams.scales, output.scale
+        )
+        if combination is not None:
+            self.problems.append(combination)
         self.fail()
         return Scenario(
             name=name,
@@ -415,7 +428,7 @@ class _Reader:
         fractional = values != np.floor(values)
         if fractional.any():
             index = tuple(int(i) for i in np.argwhere(fractional)[0])
-            self.problem(self.element_path(path, index, source), float(values[index]), f"expected an integer; {_count(int(fractional.sum()), 'value has', 'values have')} a fractional part (use \"real\" for real values)")
+            self.problem(self.element_path(path, index, source), float(values[index]), f"expected an integer; {_count(int(fractional.sum()), 'value has', 'values have')} a fractional part {REAL_VALUES_HINT}")
             return None
         outside = ~dtype.contains(values)
         if outside.any():
