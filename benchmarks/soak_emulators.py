@@ -4,7 +4,8 @@
 
 Runs ``--cases`` random layers per instruction-set form (native and AVX2-forced), spread over
 the engines, each through one worker process per form. Layers that can hit a known kernel bug
-(``qdebug_tui.emulators.known_bugs``) are counted apart and not compared. Prints a summary and
+(``qdebug_tui.emulators.known_bugs``) are counted and not run, because those kernels can
+corrupt the worker's memory or crash it. Prints a summary and
 writes it as JSON to ``--output``; exits with status 1 if any layer mismatched.
 """
 
@@ -51,14 +52,12 @@ def soak_form(form: str, cases: int, seed: int, avx512: bool) -> dict:
             spec = random_spec(np.random.default_rng(layer_seed))
             scenario = build_scenario(spec, engine, layer_seed)
             emulation = emulate(scenario, "native", environ=environ)
-            run = worker.run(scenario)
             key = f"{engine}/{emulation.library}/{emulation.kernel_path}"
             if known_kernel_bug(scenario, emulation.target, avx512):
-                counts["known-bug layers"] += 1
-                counts["known-bug layers that mismatched"] += int(run.q is None or not np.array_equal(run.q, emulation.q))
-                # FBGEMM's groupwise bug writes out of bounds: a fresh worker keeps later layers clean.
-                worker.close()
+                # These kernels can corrupt the worker's memory or crash it, so they are not run.
+                counts["known-bug layers left out"] += 1
                 continue
+            run = worker.run(scenario)
             counts["layers"] += 1
             counts[key] += 1
             if run.q is None:
@@ -91,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{form}: {counts.get('layers', 0)} layers, {counts.get('cells', 0)} cells "
             f"({counts.get('cells with clipped pairs', 0)} with clipped pairs), {len(result['mismatches'])} mismatching layers; "
-            f"{counts.get('known-bug layers', 0)} known-bug layers left out, "
-            f"{counts.get('known-bug layers that mismatched', 0)} of them mismatched"
+            f"{counts.get('known-bug layers left out', 0)} known-bug layers left out"
         )
         for mismatch in result["mismatches"][:10]:
             print(f"  mismatch: {mismatch}")

@@ -136,3 +136,24 @@ def grouped_conv_layers(rng, groups_aligned: bool):
         inputs = QuantizedTensor(QUINT8, QuantParams((s_x,), (128,)), x)
         weight = QuantizedTensor(QINT8, QuantParams((s_w,), (0,)), w)
         yield Scenario("grouped", layer, inputs, weight, None, OutputQuant(QUINT8, s_o, 128), "onednn")
+
+
+def test_onednn_avx2_jit_combines_scales(workers):
+    def two_step_scales(scenario):
+        params = onednn_requant_params(scenario)
+        return requantize_onednn_f32(wrap_int32(exact_accumulator(scenario)), params, False, combined_scale=False).q
+
+    check_against_rival(workers, seven_bit_convs(np.random.default_rng(42)), two_step_scales, form="avx2")
+
+
+def seven_bit_convs(rng):
+    """Yield 3×3 convs with 7-bit activations and small weights, so that no pair sum clips."""
+    layer = Layer("conv2d", (1, 1), (1, 1), (1, 1), 4, False)
+    for _ in range(300):
+        s_x, s_w = float(10 ** rng.uniform(-3, -1)), float(10 ** rng.uniform(-3, -1))
+        x = rng.integers(0, 128, (4, 64, 16, 16)).astype(np.uint8)
+        w = rng.integers(-30, 31, (64, 16, 3, 3)).astype(np.int8)
+        s_o = float(s_x * s_w * 64 * 30 * 12 / 127 * 10 ** rng.uniform(-0.3, 0.3))
+        inputs = QuantizedTensor(QUINT8, QuantParams((s_x,), (64,)), x)
+        weight = QuantizedTensor(QINT8, QuantParams((s_w,), (0,)), w)
+        yield Scenario("grouped", layer, inputs, weight, None, OutputQuant(QUINT8, s_o, 128), "onednn")

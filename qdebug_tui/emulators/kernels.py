@@ -64,6 +64,16 @@ def wrap_int32(values: np.ndarray) -> np.ndarray:
     return ((np.asarray(values, dtype=np.int64) + 2**31) % 2**32 - 2**31).astype(np.int64)
 
 
+def onednn_combined_scale(scenario: Scenario, target: KernelTarget) -> bool:
+    """Return True for oneDNN's AVX2 jit conv kernels, which multiply by one f32(S_src · S_w)."""
+    return (
+        target.library == "onednn"
+        and scenario.layer.is_conv
+        and target.kernel_path in ("direct", "depthwise")
+        and "vnni" not in target.isa
+    )
+
+
 def kernel_order(scenario: Scenario, target: KernelTarget) -> np.ndarray:
     """Return the K order in which ``target``'s kernel pairs (or, if exact, sums) the products.
 
@@ -115,8 +125,13 @@ def run_kernel_model(scenario: Scenario, target: KernelTarget, exact: np.ndarray
         steps = requantize_fbgemm_f32(accumulator, fbgemm_requant_params(scenario))
     elif target.library == "onednn":
         accumulator = wrap_int32(exact + correction)
-        reference_kernel = target.kernel_path == "reference"
-        steps = requantize_onednn_f32(accumulator, onednn_requant_params(scenario), scenario.layer.relu, reference_kernel)
+        steps = requantize_onednn_f32(
+            accumulator,
+            onednn_requant_params(scenario),
+            scenario.layer.relu,
+            target.kernel_path == "reference",
+            onednn_combined_scale(scenario, target),
+        )
     else:
         params = qnnpack_requant_params(scenario)
         accumulator = wrap_int32(exact + params.bias_int32)

@@ -201,18 +201,28 @@ def onednn_requant_params(scenario: Scenario) -> OnednnRequantParams:
 
 
 def requantize_onednn_f32(
-    accumulator: np.ndarray, params: OnednnRequantParams, relu: bool, reference_kernel: bool = False
+    accumulator: np.ndarray,
+    params: OnednnRequantParams,
+    relu: bool,
+    reference_kernel: bool = False,
+    combined_scale: bool = False,
 ) -> RequantSteps:
     """Requantize as oneDNN's int8 kernels (v3.12, as bundled with torch 2.13) do.
 
-    ``d = f32(f32(f32(acc) · S_src) · S_w)``, ``d = f32(d + bias)``, ReLU as ``max(d, 0)``;
-    then the jit and brgemm kernels compute ``y = f32(d · f32(1 / S_dst))`` and the reference
-    kernel (``reference_kernel``, src/cpu/ref_convolution_int8.cpp) ``y = f32(d / S_dst)``.
-    Finally ``out = clamp(rne(f32(y + z_o)), low, high)``: the zero point is added before
-    rounding, and the float is clamped before it is converted, so an overflow saturates
-    instead of wrapping.
+    ``d = f32(f32(f32(acc) · S_src) · S_w)``. With ``combined_scale`` (the AVX2 jit conv
+    kernels, measured) it is ``d = f32(f32(acc) · f32(S_src · S_w))`` instead. Then
+    ``d = f32(d + bias)`` and ReLU as ``max(d, 0)``. The jit and brgemm kernels compute
+    ``y = f32(d · f32(1 / S_dst))``, and the reference kernel (``reference_kernel``,
+    src/cpu/ref_convolution_int8.cpp) ``y = f32(d / S_dst)``. Finally
+    ``out = clamp(rne(f32(y + z_o)), low, high)``. The zero point is added before rounding,
+    and the float is clamped before it is converted, so an overflow saturates instead of
+    wrapping.
     """
-    value = f32(f32(f32(accumulator).astype(np.float64) * params.src_scale).astype(np.float64) * params.weight_scale)
+    if combined_scale:
+        scale = f32(params.src_scale.astype(np.float64) * params.weight_scale)
+        value = f32(f32(accumulator).astype(np.float64) * scale)
+    else:
+        value = f32(f32(f32(accumulator).astype(np.float64) * params.src_scale).astype(np.float64) * params.weight_scale)
     if params.bias is not None:
         value = f32(value.astype(np.float64) + params.bias)
     if relu:

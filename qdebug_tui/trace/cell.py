@@ -17,7 +17,7 @@ from qdebug_tui.backends.cpu import CpuInfo
 from qdebug_tui.core.layers import receptive_field
 from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.emulators import check_supported
-from qdebug_tui.emulators.kernels import kernel_order, kernel_padding_value, wrap_int32
+from qdebug_tui.emulators.kernels import kernel_order, kernel_padding_value, onednn_combined_scale, wrap_int32
 from qdebug_tui.emulators.operands import ZERO_SLOT
 from qdebug_tui.emulators.requantize import (
     RequantSteps,
@@ -174,7 +174,9 @@ def requantize_cell(scenario: Scenario, target: KernelTarget, channel: int, accu
         return requantize_fbgemm_f32(accumulator, select_channel(fbgemm_requant_params(scenario), channel))
     if target.library == "onednn":
         params = select_channel(onednn_requant_params(scenario), channel)
-        return requantize_onednn_f32(accumulator, params, scenario.layer.relu, target.kernel_path == "reference")
+        return requantize_onednn_f32(
+            accumulator, params, scenario.layer.relu, target.kernel_path == "reference", onednn_combined_scale(scenario, target)
+        )
     return requantize_qnnpack_f32(accumulator, select_channel(qnnpack_requant_params(scenario), channel))
 
 
