@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import queue
-import shlex
 import shutil
 import subprocess
 import threading
@@ -30,21 +29,32 @@ class TmuxError(RuntimeError):
 
 
 class TmuxTerminal:
-    """A tmux server with one session of ``width`` × ``height``, driven through a control client."""
+    """One command in a private tmux server of ``width`` × ``height``, watched by a control client.
 
-    def __init__(self, width: int, height: int) -> None:
+    Each command gets its own server: tmux 3.3a's server has exited unexpectedly here after a
+    few ``respawn-pane -k`` of a running qdebug, and a crash then costs one run, not all.
+    """
+
+    def __init__(self, width: int, height: int, command: str, environment: dict[str, str]) -> None:
         if shutil.which("tmux") is None:
             raise TmuxError("tmux is not installed; install it to measure the app in a real terminal")
         self.socket = f"qdebug-bench-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.width = width
-        self.height = height
+        self.size = (width, height)
+        self.command_line = command
+        self.environment = environment
+        self.started = 0.0
         self._responses: queue.Queue[tuple[bool, list[str]]] = queue.Queue()
         self._last_output = 0.0
         self._client: subprocess.Popen | None = None
 
     def __enter__(self) -> TmuxTerminal:
-        size = ["-x", str(self.width), "-y", str(self.height)]
-        self._tmux("new-session", "-d", "-s", SESSION, *size, "sleep 86400")
+        """Start the command; ``started`` is the monotonic time just before."""
+        variables = [argument for name, value in self.environment.items() for argument in ("-e", f"{name}={value}")]
+        size = ["-x", str(self.size[0]), "-y", str(self.size[1])]
+        self.started = time.monotonic()
+        self._tmux("new-session", "-d", "-s", SESSION, *size, *variables, f"exec {self.command_line}")
+        # Keep a pane whose process exited, so that its last screen shows why.
+        self._tmux("set-option", "-t", SESSION, "remain-on-exit", "on")
         self._client = subprocess.Popen(
             ["tmux", "-L", self.socket, "-C", "attach", "-t", SESSION],
             stdin=subprocess.PIPE,
@@ -60,20 +70,15 @@ class TmuxTerminal:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        socket_path = self._tmux("display-message", "-p", "#{socket_path}").strip()
+        query = subprocess.run(
+            ["tmux", "-L", self.socket, "display-message", "-p", "#{socket_path}"], capture_output=True, text=True, timeout=30
+        )
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
         if self._client is not None:
             self._client.stdin.close()
             self._client.wait(timeout=30)
-        if socket_path:
-            Path(socket_path).unlink(missing_ok=True)
-
-    def launch(self, command: str, environment: dict[str, str]) -> float:
-        """Replace the pane's process with ``command``; return the monotonic time just before."""
-        variables = " ".join(f"-e {shlex.quote(f'{name}={value}')}" for name, value in environment.items())
-        started = time.monotonic()
-        self.command(f"respawn-pane -k {variables} -t {SESSION} {shlex.quote('exec ' + command)}")
-        return started
+        if query.returncode == 0 and query.stdout.strip():
+            Path(query.stdout.strip()).unlink(missing_ok=True)
 
     def pane_pid(self) -> int:
         return int(self.command(f"display-message -p -t {SESSION} '#{{pane_pid}}'")[0])
