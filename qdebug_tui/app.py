@@ -14,9 +14,19 @@ from qdebug_tui.backends import load_torch_backend
 from qdebug_tui.backends.base import QuantizedBackend
 from qdebug_tui.evaluation import RunFacts
 from qdebug_tui.io.scenario_file import load_scenario
+from qdebug_tui.path_runner import PathRunner
+from qdebug_tui.screens.drilldown import DrillDownScreen
+from qdebug_tui.screens.help import HelpScreen, HelpSection
 from qdebug_tui.screens.main import MainScreen
 from qdebug_tui.screens.palette import FileCommands
+from qdebug_tui.widgets.output_grid import OutputGrid
+from qdebug_tui.widgets.tensor_grid import TensorGrid
+from qdebug_tui.widgets.trace_table import TraceTable
 from qdebug_tui.workflows import FileWorkflows
+
+INPUT_GRID_KEYS = (
+    ("digits, enter", "input and weight grids: type a new integer for the cell under the cursor, then enter applies it; escape cancels"),
+)
 
 
 class QDebugApp(FileWorkflows, App[None]):
@@ -25,9 +35,12 @@ class QDebugApp(FileWorkflows, App[None]):
     Raises :class:`~qdebug_tui.io.errors.ScenarioError` from the constructor when the file is
     invalid. ``backend_loader`` runs in a worker thread, because importing torch takes seconds.
     Opening another file keeps the main screen and its backend. With ``fixed_facts`` the
-    summary shows those facts and no timing, so that screenshots of the screen compare equal
-    on any machine. ``bundled`` marks the sample shipped with qdebug, which saving must not
-    overwrite.
+    summary shows those facts and no timing, and the drill-down models the CPU of those
+    facts with no instruction-set variables, so that screenshots compare equal on any
+    machine. ``bundled`` marks the sample shipped with qdebug, which saving must not
+    overwrite. ``path_runner`` runs the drill-down's real kernels. By default the app starts
+    one with worker processes and stops them when it exits. A runner passed in is the
+    caller's to close.
     """
 
     CSS_PATH = "qdebug.tcss"
@@ -47,6 +60,7 @@ class QDebugApp(FileWorkflows, App[None]):
         backend_loader: Callable[[], QuantizedBackend] = load_torch_backend,
         fixed_facts: RunFacts | None = None,
         bundled: bool = False,
+        path_runner: PathRunner | None = None,
         **app_options,
     ) -> None:
         super().__init__(**app_options)
@@ -55,6 +69,22 @@ class QDebugApp(FileWorkflows, App[None]):
         self.backend_loader = backend_loader
         self.fixed_facts = fixed_facts
         self.bundled = bundled
+        self._owns_path_runner = path_runner is None
+        self.path_runner = PathRunner() if path_runner is None else path_runner
 
     def get_default_screen(self) -> Screen:
         return MainScreen(self.scenario)
+
+    def on_unmount(self) -> None:
+        if self._owns_path_runner:
+            self.path_runner.close()
+
+    def show_help(self) -> None:
+        """Open the list of every key, one section per screen."""
+        app_bindings = [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
+        sections = [
+            HelpSection("Everywhere", app_bindings, (("ctrl+p", "command palette: every action by name"),)),
+            HelpSection("Main screen", [*MainScreen.BINDINGS, *TensorGrid.BINDINGS, *OutputGrid.BINDINGS], INPUT_GRID_KEYS),
+            HelpSection("Drill-down screen: enter on an output cell", [*DrillDownScreen.BINDINGS, *TraceTable.BINDINGS]),
+        ]
+        self.push_screen(HelpScreen(sections))

@@ -10,22 +10,21 @@ by exactly what it depends on, so an edit of the output scale reuses all three.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import time
 
 import numpy as np
 
 from qdebug_tui.backends.base import QuantizedBackend
+from qdebug_tui.backends.cpu import CpuInfo
 from qdebug_tui.core.cache import ArrayKeyedCache
 from qdebug_tui.core.scenario import Scenario
+from qdebug_tui.emulators import EmulationError, clipped_pairs
 from qdebug_tui.evaluation import evaluate
 from qdebug_tui.numerics.float_path import float_layer
 from qdebug_tui.numerics.reference import accumulator_terms, accumulators_from_terms, reference
 from qdebug_tui.output_view import Results
 
-EMULATORS_MODULE = "qdebug_tui.emulators"
 # Scenarios kept per part: the one on screen, the one before the edit, and one more for undo.
 CACHED_SCENARIOS = 3
 
@@ -62,9 +61,13 @@ class RecomputeCache:
         parts = (scenario.layer, inputs.q, inputs.qparams, weight.q, weight.qparams, bias)
         return self._float_outputs.get(parts, lambda: float_layer(scenario))
 
-    def saturation(self, scenario: Scenario) -> np.ndarray | None:
-        """Return :func:`saturation_mask`; scales play no part, the engine does."""
-        return self._saturation.get((*_integer_parts(scenario), scenario.engine), lambda: saturation_mask(scenario))
+    def saturation(self, scenario: Scenario, cpu: CpuInfo | None = None) -> np.ndarray | None:
+        """Return :func:`saturation_mask`; scales play no part, the engine and the modelled CPU do.
+
+        ``cpu`` None models this process's CPU and environment, which stay fixed while it runs.
+        """
+        parts = (*_integer_parts(scenario), scenario.engine, cpu)
+        return self._saturation.get(parts, lambda: saturation_mask(scenario, cpu))
 
     def clear(self) -> None:
         for cache in (self._terms, self._accumulators, self._float_outputs, self._saturation):
@@ -91,36 +94,35 @@ def compute_reference(scenario: Scenario, cache: RecomputeCache | None = None) -
     return Results(scenario, reference(scenario, cache.accumulators(scenario)))
 
 
-def compute_results(scenario: Scenario, backend: QuantizedBackend, cache: RecomputeCache | None = None) -> tuple[Results, float]:
+def compute_results(
+    scenario: Scenario, backend: QuantizedBackend, cache: RecomputeCache | None = None, cpu: CpuInfo | None = None
+) -> tuple[Results, float]:
     """Run the reference, both paths and the emulator; return the results and the seconds taken.
 
     Parts found in ``cache`` are reused. They are keyed by everything they depend on, so the
-    results are the same as without a cache.
+    results are the same as without a cache. ``cpu`` is the CPU the emulator models for the
+    saturation marks: this machine's by default.
     """
     started = time.perf_counter()
     cache = cache or RecomputeCache()
     exact = reference(scenario, cache.accumulators(scenario))
     evaluation = evaluate(scenario, backend, exact, cache.float_output(scenario))
-    saturated = cache.saturation(scenario)
+    saturated = cache.saturation(scenario, cpu)
     return Results(scenario, exact, evaluation, saturated), time.perf_counter() - started
 
 
-def emulators_available() -> bool:
-    return importlib.util.find_spec(EMULATORS_MODULE) is not None
-
-
-def saturation_mask(scenario: Scenario) -> np.ndarray | None:
+def saturation_mask(scenario: Scenario, cpu: CpuInfo | None = None) -> np.ndarray | None:
     """Return a mask of the output cells where the emulator saw an int16 pair sum saturate.
 
     Only the pair sums are emulated, so a kernel that accumulates exactly costs nothing.
-    Returns None when the emulators are not installed or raised. An error is logged with its
-    traceback and not raised, because the rest of the results stay valid.
+    Returns None for a scenario the emulators do not cover (a layer kind not emulated yet, or
+    one the engine rejects). Any other emulator error is logged with its traceback and not
+    raised, because the rest of the results stay valid and the app must keep running.
     """
-    if not emulators_available():
-        return None
-    emulators = importlib.import_module(EMULATORS_MODULE)
     try:
-        clipped = emulators.clipped_pairs(scenario, isa="native")
+        clipped = clipped_pairs(scenario, isa="native", cpu=cpu)
+    except EmulationError:
+        return None
     except Exception:
         logger.exception("the emulator failed on scenario %r; showing no saturation marks", scenario.name)
         return None

@@ -125,7 +125,11 @@ class FileWorkflows:
         self.scenario = scenario
         self.scenario_path = path
         self.bundled = False
-        await self.main_screen().replace_scenario(scenario)
+        main = self.main_screen()
+        # A drill-down above the main screen traces the old scenario, so it closes first.
+        while self.screen is not main:
+            await self.pop_screen()
+        await main.replace_scenario(scenario)
 
     async def save_current(self, *, ask_path: bool) -> bool:
         """Save the main screen's scenario; return True when the file was written.

@@ -62,3 +62,25 @@ def cell_text(grid: TensorGrid, row: int, column: int) -> str:
     start = grid.gutter_width + column * grid.cell_width
     line = grid.render_line(row - int(grid.scroll_offset.y) + 1).text
     return line[start - int(grid.scroll_offset.x) : start - int(grid.scroll_offset.x) + grid.cell_width]
+
+
+async def open_drill_down(pilot: Pilot) -> None:
+    """Press enter on the output grid and wait until the drill-down shows its final trace."""
+    pilot.app.query_one("#output-grid").focus()
+    await pilot.press("enter")
+    await wait_for_drill_down(pilot)
+
+
+async def wait_for_drill_down(pilot: Pilot) -> None:
+    """Wait until the drill-down shows the trace of its cell with the real kernel's value from its own run."""
+    from qdebug_tui.screens.drilldown import DrillDownScreen
+
+    def settled() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, DrillDownScreen) or screen.trace is None or not screen.final:
+            return False
+        return (screen.trace.index, screen.trace.isa) == (screen.cell, screen.isa)
+
+    await wait_until(pilot, settled, "the drill-down's trace")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

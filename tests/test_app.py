@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import sys
 import threading
-import types
 
 import numpy as np
 import pytest
 from textual.widgets import Input, Select
 
-from conftest import ISSUE_50720, ISSUE_76390, SAMPLES, SEED
+from conftest import FIXED_FACTS, ISSUE_50720, ISSUE_76390, SAMPLES, SEED
 from pilot_helpers import cell_text, wait_for_evaluation, wait_for_recompute, wait_until
 from qdebug_tui.app import QDebugApp
 from qdebug_tui.backends import load_torch_backend
@@ -309,27 +306,24 @@ async def test_torch_import_failure_keeps_running():
         assert app.is_running
 
 
-async def test_saturation_mark_from_emulator(monkeypatch):
-    name = "qdebug_tui.emulators"
-    fake = types.ModuleType(name)
-    fake.__spec__ = importlib.machinery.ModuleSpec(name, None)
-    calls = []
-
-    def clipped_pairs(scenario, isa="native"):
-        calls.append(isa)
-        pairs = np.zeros(scenario.output_shape, dtype=np.int64)
-        pairs[0, 0, 0, 0] = 2
-        return pairs
-
-    fake.clipped_pairs = clipped_pairs
-    monkeypatch.setitem(sys.modules, name, fake)
-    app = QDebugApp(ISSUE_50720)
+async def test_saturation_mark_from_emulator():
+    # FBGEMM's depthwise kernel saturates on every CPU, so the real emulator marks these cells.
+    app = QDebugApp(SAMPLES / "depthwise_multiplier2.json")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_evaluation(pilot)
-        assert calls == ["native"]
         grid = app.query_one("#output-grid")
-        assert cell_text(grid, 0, 0).startswith("^")
-        assert not cell_text(grid, 0, 1).startswith("^")
+        assert app.screen.results.saturated is not None
+        assert app.screen.results.saturated[0, 0, 0, 4]
+        assert cell_text(grid, 0, 4).startswith("^")
+        assert not app.screen.results.saturated[0, 0, 0, 0]
+        assert not cell_text(grid, 0, 0).startswith("^")
+
+
+async def test_saturation_marks_follow_the_modelled_cpu():
+    app = QDebugApp(SEED, fixed_facts=FIXED_FACTS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_evaluation(pilot)
+        assert cell_text(app.query_one("#output-grid"), 0, 0).startswith("^")
 
 
 async def test_keep_real_values_requantizes(linear_real_path):
@@ -366,11 +360,14 @@ async def test_help_lists_every_binding():
         keys = [row[0] for row in app.screen.rows]
         for binding_id in ("app.quit", "main.next-mismatch", "main.next-channel", "grid.up", "grid.page-down"):
             assert binding_id in ids
+        for binding_id in ("output-grid.trace-cell", "drill.back", "drill.switch-isa", "drill.export", "drill.next-mismatch"):
+            assert binding_id in ids
         assert "[" in keys
         assert "up, k" in keys
-        assert "grid.last-cell" not in app.export_screenshot()
+        assert ids[-1] == "trace-table.last-row"
+        assert "trace-table.last-row" not in app.export_screenshot()
         await pilot.press("end")
-        assert "grid.last-cell" in app.export_screenshot()
+        assert "trace-table.last-row" in app.export_screenshot()
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

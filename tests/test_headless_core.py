@@ -26,6 +26,13 @@ HEADLESS_MODULES = (
     "qdebug_tui.output_view",
     "qdebug_tui.recompute",
     "qdebug_tui.commands.tui",
+    "qdebug_tui.cell_paths",
+    "qdebug_tui.path_runner",
+    "qdebug_tui.drilldown_tables",
+    "qdebug_tui.drilldown_sections",
+    "qdebug_tui.trace_export",
+    "qdebug_tui.trace.text_rows",
+    "qdebug_tui.trace.markdown_view",
 )
 
 PROBE = """

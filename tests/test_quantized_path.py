@@ -72,7 +72,9 @@ def test_seed_under_avx2_gives_7():
     document = report_json(SEED, "--engine", "fbgemm", env_extra=AVX2)
     assert document["float_path"]["q"] == [[[[0]]]]
     assert document["quantized_path"]["q"] == [[[[7]]]]
-    assert document["mismatches"] == [{"index": [0, 0, 0, 0], "float_path": 0, "quantized_path": 7, "diff": 7}]
+    assert document["mismatches"] == [
+        {"index": [0, 0, 0, 0], "float_path": 0, "quantized_path": 7, "diff": 7, "cause": "int16-saturation"}
+    ]
     assert document["backend"]["isa"].startswith("avx2")
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import FIXED_FACTS, ISSUE_50720, SAMPLES, SEED
-from pilot_helpers import wait_for_evaluation
+from pilot_helpers import open_drill_down, wait_for_evaluation
 from qdebug_tui.app import QDebugApp
-from recorded_backend import RecordedKernelBackend
+from recorded_backend import RecordedKernelBackend, recorded_path_runner
 
 SAMPLE_FILES = sorted(SAMPLES.glob("*.json"))
 SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
@@ -58,3 +58,31 @@ class TestScreenStates:
             await pilot.press("question_mark")
 
         assert snap_compare(snapshot_app(SEED), terminal_size=(80, 24), run_before=open_help)
+
+
+def drill_down_app(path) -> QDebugApp:
+    return QDebugApp(path, backend_loader=RecordedKernelBackend, fixed_facts=FIXED_FACTS, path_runner=recorded_path_runner())
+
+
+async def open_seed_drill_down(pilot) -> None:
+    await wait_for_evaluation(pilot)
+    await open_drill_down(pilot)
+
+
+class TestDrillDown:
+    @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+    def test_seed_cell(self, snap_compare, size):
+        assert snap_compare(drill_down_app(SEED), terminal_size=size, run_before=open_seed_drill_down)
+
+    def test_no_color(self, snap_compare, monkeypatch):
+        monkeypatch.setenv("NO_COLOR", "1")
+        assert snap_compare(drill_down_app(SEED), terminal_size=(80, 24), run_before=open_seed_drill_down)
+
+    def test_sections_scrolled(self, snap_compare):
+        async def scroll_to_sections(pilot):
+            await open_seed_drill_down(pilot)
+            pilot.app.screen.query_one("#drill-body").focus()
+            await pilot.press("pagedown")
+            await pilot.pause()
+
+        assert snap_compare(drill_down_app(SEED), terminal_size=(120, 40), run_before=scroll_to_sections)

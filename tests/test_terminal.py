@@ -144,3 +144,44 @@ def test_bundled_scenario_is_packaged():
     resource = importlib.resources.files("qdebug_tui.sample_data") / BUNDLED_SCENARIO
     assert resource.is_file()
     assert "Forum case" in resource.read_text(encoding="utf-8")
+
+
+def verdict_text(screen: str) -> str:
+    """Return the verdict box's text with its lines joined, as one paragraph."""
+    lines = screen.splitlines()
+    start = next(index for index, line in enumerate(lines) if "Verdict:" in line)
+    body = []
+    for line in lines[start + 1 :]:
+        if line.startswith("╰"):
+            break
+        body.append(line.strip().strip("│").strip())
+    return " ".join(body)
+
+
+@pytest.mark.skipif(not Path(QDEBUG).exists(), reason="the qdebug console script is not installed")
+def test_drill_down_in_tmux(tmux, tmp_path):
+    state = tmp_path / "state"
+    command = f"{QDEBUG}; echo qdebug exited with status $?; sleep 600"
+    tmux(
+        "new-session", "-d", "-s", "qdebug", "-x", "80", "-y", "24", "-c", str(tmp_path),
+        "-e", f"XDG_STATE_HOME={state}", "-e", "TERM=xterm-256color", "-e", "FBGEMM_ENABLE_INSTRUCTIONS=AVX2", command,
+    )
+    screen = wait_for_screen(tmux, lambda text: "mismatched" in text and "^7!" in output_cell_row(text), "the cell that reads 7")
+
+    tmux("send-keys", "-t", "qdebug", "Enter")
+    screen = wait_for_screen(tmux, lambda text: "Verdict: int16-saturation" in text, "the drill-down's verdict")
+    assert "Cell [0, 0, 0, 0] · x86 → FBGEMM im2col, AVX2 saturating" in screen
+    assert "exact acc -13861 · kernel acc 4003 · kernel q 7 (model 7) · float path q 0" in screen
+    verdict = verdict_text(screen)
+    assert "200·(-67) + 200·(-97) = -32800 became -32768" in verdict
+    assert "200·(-128) + 200·(-125) = -50600 became -32768" in verdict
+    assert "Fix: 7-bit activations (reduce_range=True, 0..127), smaller adjacent weights, or a CPU with AVX512-VNNI." in verdict
+    rows = [line.split() for line in screen.splitlines() if line.rstrip().endswith(" ^")]
+    assert [row[0] for row in rows if row[0].isdigit()] == ["4", "5"]
+    assert "Traceback" not in screen
+
+    tmux("send-keys", "-t", "qdebug", "Escape")
+    screen = wait_for_screen(tmux, lambda text: "^7!" in output_cell_row(text), "the main screen")
+    tmux("send-keys", "-t", "qdebug", "C-q")
+    screen = wait_for_screen(tmux, lambda text: "qdebug exited with status" in text, "qdebug to exit")
+    assert "qdebug exited with status 0" in screen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import signal
@@ -152,3 +153,20 @@ def test_worker_exits_when_parent_is_killed(tmp_path):
     while process_state(child) not in (None, "Z") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert process_state(child) in (None, "Z")
+
+
+def test_worker_restarts_after_failed_large_write():
+    # 256 KiB of input cannot fit in the pipe buffer, so the write to the killed child fails midway.
+    rng = np.random.default_rng(0)
+    scenario = load_scenario(SEED).with_engine("fbgemm")
+    large = dataclasses.replace(scenario.input, q=rng.integers(0, 256, (1, 1, 512, 512)).astype(np.uint8))
+    scenario = dataclasses.replace(scenario, input=large)
+    with WorkerBackend() as worker:
+        worker.start()
+        first = worker.pid
+        os.kill(first, signal.SIGKILL)
+        result = worker.run(scenario)
+        assert worker.restarts == 1
+    assert result.error is None
+    assert result.q.shape == (1, 1, 508, 508)
+    assert process_state(first) is None

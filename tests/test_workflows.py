@@ -21,6 +21,7 @@ from qdebug_tui.app import QDebugApp
 from qdebug_tui.cli import main as qdebug_main
 from qdebug_tui.io.scenario_file import load_scenario
 from qdebug_tui.screens.confirm import ReplaceFileDialog, UnsavedChangesDialog
+from qdebug_tui.screens.drilldown import DrillDownScreen
 from qdebug_tui.screens.main import MainScreen
 from qdebug_tui.screens.message import ErrorDialog
 from qdebug_tui.screens.open_dialog import OpenDialog, display_path
@@ -159,10 +160,13 @@ async def test_output_grid_not_editable(seed_copy):
     app = make_app(seed_copy)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_evaluation(pilot)
-        before = app.screen.scenario
+        main = app.screen
+        before = main.scenario
         await type_value(pilot, "output-grid", "5", "enter")
-        assert not app.screen.query_one("#cell-edit").display
-        assert app.screen.scenario is before
+        # enter on the output grid opens the drill-down instead of an edit.
+        assert isinstance(app.screen, DrillDownScreen)
+        assert not main.query_one("#cell-edit").display
+        assert main.scenario is before
 
 
 # Undo and redo ------------------------------------------------------------------------------

@@ -76,8 +76,12 @@ def _stop_process(popen: subprocess.Popen) -> None:
             popen.kill()
     popen.wait()
     for stream in (popen.stdin, popen.stdout):
-        if stream is not None and not stream.closed:
+        if stream is None or stream.closed:
+            continue
+        try:
             stream.close()
+        except BrokenPipeError:
+            pass  # Bytes of a failed request stay buffered for a dead child; close() still closes the pipe.
     log.info("worker process %d stopped with exit status %s", popen.pid, popen.returncode)
 
 

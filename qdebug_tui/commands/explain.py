@@ -8,18 +8,15 @@ process. The trace is printed with Rich, or as JSON with ``--json``.
 from __future__ import annotations
 
 import argparse
-import json
-from dataclasses import replace
+import sys
 
-import numpy as np
-
+from qdebug_tui.cell_paths import run_both_paths, trace_with_paths, worker_description
 from qdebug_tui.commands.common import EXIT_FINDING, EXIT_OK, InvalidInput, add_scenario_arguments, load_for_command, run_guarded
 from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.emulators import ISA_CHOICES, EmulationError, check_supported
-from qdebug_tui.emulators.reproduce import plan_real_run
-from qdebug_tui.trace import CellIndexError, CellTrace, trace_cell
+from qdebug_tui.trace import CellIndexError, CellTrace
 from qdebug_tui.trace.cell import check_index
-from qdebug_tui.trace.json_view import trace_to_json
+from qdebug_tui.trace.json_view import trace_to_json_text
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -78,7 +75,7 @@ def _explain(args: argparse.Namespace) -> int:
 
     trace = explain_cell(scenario, cell, args.isa)
     if args.json:
-        print(json.dumps(trace_to_json(trace), indent=2, ensure_ascii=False))
+        sys.stdout.write(trace_to_json_text(trace))
     else:
         from rich.console import Console
 
@@ -95,57 +92,10 @@ def explain_cell(scenario: Scenario, cell: tuple[int, ...], isa: str, worker=Non
     ``worker`` is a running :class:`~qdebug_tui.backends.worker.WorkerBackend` for ``isa`` to
     reuse; by default a new one is started and stopped.
     """
-    from qdebug_tui.backends.worker import CRASH_MESSAGE, WorkerBackend
+    from qdebug_tui.backends.worker import WorkerBackend
 
-    plan = plan_real_run(scenario, isa)
-    notes = list(plan.notes)
     if worker is not None:
-        real, float_q, run = _run_both(scenario, plan, worker, notes)
-    else:
-        with WorkerBackend.for_isa(isa) as started:
-            real, float_q, run = _run_both(scenario, plan, started, notes)
-
-    quantized_q, source = _real_value(plan, run, cell, isa, notes)
-    crash = None
-    if run is not None and run.error and run.error.startswith(CRASH_MESSAGE):
-        crash = run.error.removeprefix(CRASH_MESSAGE).lstrip(": ")
-    trace = trace_cell(
-        scenario,
-        cell,
-        isa,
-        float_q=None if float_q is None else int(float_q[cell]),
-        float_real=float(np.float32(real[cell])),
-        quantized_q=quantized_q,
-        quantized_source=source,
-        kernel_crash=crash,
-    )
-    return replace(trace, notes=(*trace.notes, *notes))
-
-
-def _run_both(scenario: Scenario, plan, worker, notes: list[str]):
-    """Return the float layer's output, its quantized integers and the real kernel's run."""
-    from qdebug_tui.backends.worker import WorkerError
-    from qdebug_tui.numerics.float_path import float_layer
-
-    real = float_layer(scenario)
-    try:
-        worker.start()
-        return real, worker.quantize_output(real, scenario.output), worker.run(plan.scenario)
-    except WorkerError as error:
-        notes.append(f"the real kernel could not be run: {error}")
-        return real, None, None
-
-
-def _real_value(plan, run, cell, isa: str, notes: list[str]) -> tuple[int | None, str]:
-    if run is None:
-        return None, "not run"
-    engine = plan.scenario.engine
-    where = "torch in a worker process" + (" with FBGEMM_ENABLE_INSTRUCTIONS=AVX2, ONEDNN_MAX_CPU_ISA=AVX2" if isa == "avx2" else "")
-    if run.q is None:
-        notes.append(f"the real {engine} kernel returned no result: {run.error}")
-        return None, f"{engine} returned no result"
-    value = int(run.q[cell])
-    if not plan.reproducible:
-        notes.append(f"the real {engine} kernel on this machine gave {value}")
-        return None, f"not reproducible here ({engine} on this machine gave {value})"
-    return value, f"{engine}, {where}"
+        return trace_with_paths(run_both_paths(scenario, isa, worker, worker_description(isa)), cell)
+    with WorkerBackend.for_isa(isa) as started:
+        paths = run_both_paths(scenario, isa, started, worker_description(isa))
+    return trace_with_paths(paths, cell)

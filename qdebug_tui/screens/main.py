@@ -17,13 +17,15 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from qdebug_tui.backends.base import QuantizedBackend
+from qdebug_tui.cell_paths import paths_from_evaluation
 from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.editing import FIELDS_BY_ID, apply_engine, apply_qparam
+from qdebug_tui.emulators import EmulationError, check_supported
 from qdebug_tui.grid_data import GridSlice
 from qdebug_tui.io.errors import Problem
 from qdebug_tui.output_view import OutputView, Results, output_slice
 from qdebug_tui.recompute import RecomputeCache, compute_reference, compute_results
-from qdebug_tui.screens.help import HelpScreen
+from qdebug_tui.screens.drilldown import DrillDownScreen
 from qdebug_tui.screens.main_edits import ScenarioEdits
 from qdebug_tui.screens.palette import MainScreenCommands
 from qdebug_tui.core.slicing import SliceChoice
@@ -47,6 +49,7 @@ from qdebug_tui.slicing import (
 )
 from qdebug_tui.widgets.cell_edit_bar import CellEditBar
 from qdebug_tui.widgets.editable_grid import EditableTensorGrid
+from qdebug_tui.widgets.output_grid import OutputGrid
 from qdebug_tui.widgets.pane_widths import share_widths
 from qdebug_tui.widgets.qparams_bar import QParamsBar
 from qdebug_tui.widgets.summary import Summary
@@ -148,7 +151,7 @@ class MainScreen(ScenarioEdits, Screen):
                 with Vertical(id=f"{name}-pane", classes="pane") as pane:
                     pane.border_title = name
                     yield Static("", id=f"{name}-title", classes="pane-title", markup=False)
-                    yield TensorGrid(id="output-grid") if name == "output" else EditableTensorGrid(id=f"{name}-grid")
+                    yield OutputGrid(id="output-grid") if name == "output" else EditableTensorGrid(id=f"{name}-grid")
                     if name == "output":
                         yield Static("", id="kernel-error", markup=False)
         yield CellEditBar(id="cell-edit")
@@ -206,7 +209,8 @@ class MainScreen(ScenarioEdits, Screen):
             if not worker.is_cancelled:
                 self.post_message(self.ReferenceComputed(request, results))
             return
-        results, seconds = compute_results(scenario, backend, self._cache)
+        fixed = self.app.fixed_facts
+        results, seconds = compute_results(scenario, backend, self._cache, None if fixed is None else fixed.cpu)
         if not worker.is_cancelled:
             self.post_message(self.EvaluationComputed(request, results, seconds))
 
@@ -450,13 +454,28 @@ class MainScreen(ScenarioEdits, Screen):
 
     def action_help(self) -> None:
         """Open the list of every key."""
-        self.app.push_screen(HelpScreen(self._all_bindings()))
+        self.app.show_help()
 
     def action_focus(self, selector: str) -> None:
         self.query_one(selector).focus()
 
-    def _all_bindings(self) -> list[Binding]:
-        bindings = [binding for binding in self.app.BINDINGS if isinstance(binding, Binding)]
-        bindings += [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
-        bindings += [binding for binding in TensorGrid.BINDINGS if isinstance(binding, Binding)]
-        return bindings
+    @on(OutputGrid.CellSelected)
+    def open_drill_down(self, message: OutputGrid.CellSelected) -> None:
+        """Open the drill-down of the output cell under the cursor."""
+        self.action_drill_down()
+
+    def action_drill_down(self) -> None:
+        """Open the drill-down of the selected output cell, for the results on screen."""
+        results = self.results
+        scenario = self.scenario if results is None else results.scenario
+        try:
+            check_supported(scenario)
+        except EmulationError as error:
+            self.notify(f"no drill-down for this layer: {error}", severity="warning", timeout=10)
+            return
+        row, column = self.query_one("#output-grid", TensorGrid).cursor
+        evaluation = None if results is None else results.evaluation
+        main_paths = None
+        if evaluation is not None and self.backend is not None:
+            main_paths = paths_from_evaluation(evaluation, f"{self.backend.name} in qdebug's process")
+        self.app.push_screen(DrillDownScreen(scenario, self.position, row, column, main_paths))

@@ -8,6 +8,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 # (title, help, action string run on the main screen)
 COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("Trace the selected output cell", "Open the drill-down: the cell's accumulator math, step by step (enter)", "drill_down"),
     ("Next mismatched cell", "Move the output cursor to the next cell where the paths differ", "mismatch(1)"),
     ("Previous mismatched cell", "Move the output cursor to the previous differing cell", "mismatch(-1)"),
     ("Cycle output view", "Quantized q, float q, difference in LSB, float value", "cycle_view"),

@@ -14,6 +14,7 @@ Top-level keys:
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict
 
@@ -59,6 +60,11 @@ def trace_to_json(trace: CellTrace) -> dict:
         "notes": list(trace.notes),
     }
     return _finite(document)
+
+
+def trace_to_json_text(trace: CellTrace) -> str:
+    """Return the JSON text ``qdebug explain --json`` prints for the trace, ending in a newline."""
+    return json.dumps(trace_to_json(trace), indent=2, ensure_ascii=False) + "\n"
 
 
 def _term(term) -> dict:

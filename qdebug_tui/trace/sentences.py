@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 # The ladder step of the float path's quantize rule, as opposed to the kernel's requantization.
 FLOAT_QUANTIZE_STEP = "quantize the exact real value as the float path does"
 
-_LIBRARY_NAMES = {"fbgemm": "FBGEMM", "onednn": "oneDNN", "qnnpack": "QNNPACK"}
+LIBRARY_NAMES = {"fbgemm": "FBGEMM", "onednn": "oneDNN", "qnnpack": "QNNPACK"}
 
 
 def explain(cause: str | None, facts: CellFacts, step: CauseStep | None) -> str:
@@ -42,7 +42,7 @@ def number(value: float) -> str:
 
 def _kernel_name(facts: CellFacts) -> str:
     target = facts.target
-    return f"{_LIBRARY_NAMES[target.library]}'s {target.kernel_path} kernel ({target.isa})"
+    return f"{LIBRARY_NAMES[target.library]}'s {target.kernel_path} kernel ({target.isa})"
 
 
 def _pair_text(pair) -> str:
@@ -133,7 +133,7 @@ def _float_accumulation(facts: CellFacts, step: CauseStep) -> str:
 def _output_overflow(facts: CellFacts, step: CauseStep) -> str:
     return (
         f"The value before rounding, {number(float(facts.steps.scaled))}, is beyond ±2^31, which "
-        f"{_LIBRARY_NAMES[facts.target.library]}'s cvtps2dq turns into INT32_MIN, so the output is {step.q_before} "
+        f"{LIBRARY_NAMES[facts.target.library]}'s cvtps2dq turns into INT32_MIN, so the output is {step.q_before} "
         f"instead of {step.q_after}; fix: a larger output scale"
     )
 
