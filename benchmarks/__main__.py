@@ -37,12 +37,13 @@ class Repeats:
     edit_kinds: tuple[str, ...]
     raw_ops: int
     drilldown: int
+    drilldown_openings: int
     drilldown_forms: tuple[str, ...]
     emulation: int
 
 
-FULL = Repeats(7, 7, 3, 15, ("output-scale", "input-zero-point"), 21, 11, ("native", "avx2"), 5)
-QUICK = Repeats(3, 3, 1, 5, ("output-scale",), 7, 3, ("native",), 1)
+FULL = Repeats(7, 7, 3, 15, ("output-scale", "input-zero-point"), 21, 11, 8, ("native", "avx2"), 5)
+QUICK = Repeats(3, 3, 1, 5, ("output-scale",), 7, 3, 3, ("native",), 1)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -79,14 +80,14 @@ def run_sections(args: argparse.Namespace, repeats: Repeats, folder: Path) -> di
             timings = {kind: edit_latency(path, kind, repeats.edits) for kind in repeats.edit_kinds}
             results["edits"][layer.key] = {"floor": raw_ops(layer.scenario(), repeats.raw_ops), **timings}
     if "drilldown" in sections:
-        from benchmarks.drilldown import drilldown_timings
+        from benchmarks.drilldown import open_timings, trace_timings
         from qdebug_tui.backends import load_torch_backend
 
         backend = load_torch_backend()
-        results["drilldown"] = {
-            k: {isa: drilldown_timings(layer.scenario(), backend, isa, repeats.drilldown) for isa in repeats.drilldown_forms}
-            for k, layer in DRILL_DOWN_LAYERS.items()
-        }
+        results["drilldown"] = {}
+        for k, layer in DRILL_DOWN_LAYERS.items():
+            forms = {isa: trace_timings(layer.scenario(), backend, isa, repeats.drilldown) for isa in repeats.drilldown_forms}
+            results["drilldown"][k] = {"app": open_timings(layer.write(folder), repeats.drilldown_openings), **forms}
     if "emulation" in sections:
         from benchmarks.emulation import emulation_timings
 
