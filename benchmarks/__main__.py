@@ -1,6 +1,6 @@
 """Run every benchmark, print the tables and write the results as JSON.
 
-    python -m benchmarks            # the figures in BENCHMARKS.md, about 5 minutes on 2 cores
+    python -m benchmarks            # the figures in BENCHMARKS.md, 3 to 4 minutes on 2 cores
     python -m benchmarks --quick    # fewer repetitions, under a minute
 
 The app runs as installed: ``qdebug`` must be on PATH or next to this Python, and tmux
