@@ -104,11 +104,16 @@ def evaluate_reference(scenario: Scenario) -> ReferenceResult:
     return reference(scenario)
 
 
-def evaluate(scenario: Scenario, backend: QuantizedBackend, exact: ReferenceResult | None = None) -> Evaluation:
-    """Run both paths and the reference, and compare the two paths cell by cell."""
+def evaluate(
+    scenario: Scenario, backend: QuantizedBackend, exact: ReferenceResult | None = None, real: np.ndarray | None = None
+) -> Evaluation:
+    """Run both paths and the reference, and compare the two paths cell by cell.
+
+    ``exact`` and ``real`` (the float layer's float32 output) are computed unless given.
+    """
     started = time.perf_counter()
     exact = exact if exact is not None else reference(scenario)
-    real = float_layer(scenario)
+    real = real if real is not None else float_layer(scenario)
     float_q = backend.quantize_output(real, scenario.output)
     run = backend.run(scenario)
     out = scenario.output

@@ -91,6 +91,26 @@ class GridSlice:
             return str(self._texts[row, column])
         return str(int(self.values[row, column]))
 
+    def row_texts(self, row: int, first: int, last: int) -> list[str]:
+        """Return the texts of columns ``first`` to ``last − 1`` of one row, without marks."""
+        if self.values is None:
+            return [self.placeholder] * (last - first)
+        if self._texts is not None:
+            return [str(text) for text in self._texts[row, first:last].tolist()]
+        return [str(int(value)) for value in self.values[row, first:last].tolist()]
+
+    def row_marks(self, row: int, first: int, last: int) -> list[int]:
+        """Return the difference marks of columns ``first`` to ``last − 1`` of one row."""
+        if self.marks is None:
+            return [MARK_NONE] * (last - first)
+        return [int(mark) for mark in self.marks[row, first:last].tolist()]
+
+    def row_saturated(self, row: int, first: int, last: int) -> list[bool]:
+        """Return whether each of columns ``first`` to ``last − 1`` of one row saw saturation."""
+        if self.saturated is None:
+            return [False] * (last - first)
+        return [bool(value) for value in self.saturated[row, first:last].tolist()]
+
     def mark(self, row: int, column: int) -> int:
         return MARK_NONE if self.marks is None else int(self.marks[row, column])
 

@@ -82,6 +82,22 @@ async def test_output_zero_point_128_gives_103():
         assert int(evaluation.quantized.q[0, 0, 0, 0]) == 103
 
 
+async def test_enter_recomputes_without_debounce(monkeypatch):
+    # A debounce longer than any test: only enter can start the recompute.
+    monkeypatch.setattr("qdebug_tui.screens.main.DEBOUNCE_SECONDS", 600.0)
+    app = QDebugApp(SEED)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_evaluation(pilot)
+        screen = app.screen
+        await type_into(pilot, "output-zero-point", "128")
+        assert screen.scenario.output.zero_point == 128
+        assert screen.results.scenario.output.zero_point == 0
+
+        await pilot.press("enter")
+        await wait_for_recompute(pilot, lambda results: results.scenario.output.zero_point == 128, "zero point 128")
+        assert cell_text(app.query_one("#output-grid"), 0, 0).strip() == "103"
+
+
 async def test_invalid_zero_point_keeps_result():
     app = QDebugApp(SEED)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -244,6 +244,21 @@ async def test_leaving_field_splits_undo(seed_copy):
         assert screen.scenario.output.zero_point == 0
 
 
+async def test_enter_splits_undo(seed_copy):
+    app = make_app(seed_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_evaluation(pilot)
+        screen = app.screen
+        await type_qparam(pilot, "output-zero-point", "5")
+        await pilot.press("enter")
+        await type_qparam(pilot, "output-zero-point", "6")
+        await wait_for_recompute(pilot, lambda results: results.scenario.output.zero_point == 6, "zero point 6")
+        await pilot.press("ctrl+z")
+        assert screen.scenario.output.zero_point == 5
+        await pilot.press("ctrl+z")
+        assert screen.scenario.output.zero_point == 0
+
+
 async def test_invalid_qparam_leaves_history_in_step(seed_copy):
     app = make_app(seed_copy)
     async with app.run_test(size=SIZE) as pilot:

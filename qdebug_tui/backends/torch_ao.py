@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from qdebug_tui.backends.base import QuantizedBackend, QuantizedRun
+from qdebug_tui.core.cache import ArrayKeyedCache
 from qdebug_tui.core.scenario import OutputQuant, Scenario
 
 warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*deprecated", category=UserWarning)
@@ -37,15 +38,30 @@ _OPS = {
 }
 
 
+# Engines whose packed weights depend on the weight and bias alone, so that a run with other
+# input or output qparams may reuse them. In torch 2.13 (aten/src/ATen/native/quantized/cpu/
+# qconv.cpp, qlinear.cpp), FBGEMM's packs compute the requantization multipliers from the
+# input's and the output's scale on every call. oneDNN's packs cache one primitive keyed by
+# the input and output scales and zero points and the thread count, and run the uncached
+# primitive with the same arguments on a miss. The x86 engine packs for one of these two.
+# QNNPACK's packs re-quantize the bias and recompute the requantization scale only when the
+# input scale changes, so a reused pack would keep a stale output scale: it is never reused.
+REUSABLE_PACK_ENGINES = ("x86", "fbgemm", "onednn")
+# Packed weights kept: the weights of recent scenarios on each engine the user switches between.
+PACKS_KEPT = 4
+
+
 class TorchAOBackend(QuantizedBackend):
     """Runs the ``quantized::`` ops behind ``torch.ao.nn.quantized`` modules.
 
-    The weight is prepacked afresh for every run. That matters: QNNPACK recomputes its
-    requantization scale only when the input scale changes, so reused packed weights would
-    keep a stale output scale.
+    Packed weights are reused between runs on the engines in ``REUSABLE_PACK_ENGINES``, for
+    the same weight integers and qparams, bias and layer settings; QNNPACK packs afresh.
     """
 
     name = "torch.ao.nn.quantized"
+
+    def __init__(self) -> None:
+        self._packs: ArrayKeyedCache[object] = ArrayKeyedCache(PACKS_KEPT)
 
     def version(self) -> str:
         return torch.__version__
@@ -62,12 +78,21 @@ class TorchAOBackend(QuantizedBackend):
             previous = torch.backends.quantized.engine
             torch.backends.quantized.engine = scenario.engine
             try:
-                result = _run_ops(scenario)
-                return QuantizedRun(result.int_repr().numpy().astype(np.int64))
+                result = _run_ops(scenario, self._packed_weight(scenario))
+                # The ops return channels-last tensors; the results are C-ordered like every other array.
+                return QuantizedRun(np.ascontiguousarray(result.int_repr().numpy(), dtype=np.int64))
             except (RuntimeError, ValueError, AssertionError) as error:
                 return QuantizedRun(None, kernel_message(error))
             finally:
                 torch.backends.quantized.engine = previous
+
+    def _packed_weight(self, scenario: Scenario) -> object:
+        """Return the packed weight for ``scenario`` on the engine set now, from the cache if allowed."""
+        if scenario.engine not in REUSABLE_PACK_ENGINES:
+            return _prepack(scenario)
+        bias = None if scenario.bias is None else scenario.bias.values
+        parts = (scenario.engine, scenario.layer, scenario.weight.q, scenario.weight.qparams, bias)
+        return self._packs.get(parts, lambda: _prepack(scenario))
 
     def quantize_output(self, real: np.ndarray, output: OutputQuant) -> np.ndarray:
         dtype = {"quint8": torch.quint8, "qint8": torch.qint8}[output.dtype.name]
@@ -98,19 +123,22 @@ def _weight_tensor(scenario: Scenario) -> torch.Tensor:
     return torch._make_per_channel_quantized_tensor(values, scales, zero_points, qparams.axis)
 
 
-def _run_ops(scenario: Scenario) -> torch.Tensor:
+def _prepack(scenario: Scenario) -> object:
+    """Pack the weight and bias for the engine set now, with the layer's settings."""
     layer = scenario.layer
-    prepack_name, run_name, relu_name = _OPS[layer.kind]
-    prepack = getattr(torch.ops.quantized, prepack_name)
-    run = getattr(torch.ops.quantized, relu_name if layer.relu else run_name)
+    prepack = getattr(torch.ops.quantized, _OPS[layer.kind][0])
     weight = _weight_tensor(scenario)
     bias = None if scenario.bias is None else torch.from_numpy(scenario.bias.values.astype(np.float32))
     if layer.is_transposed:
-        packed = prepack(
+        return prepack(
             weight, bias, list(layer.stride), list(layer.padding), list(layer.output_padding), list(layer.dilation), layer.groups
         )
-    elif layer.is_conv:
-        packed = prepack(weight, bias, list(layer.stride), list(layer.padding), list(layer.dilation), layer.groups)
-    else:
-        packed = prepack(weight, bias)
+    if layer.is_conv:
+        return prepack(weight, bias, list(layer.stride), list(layer.padding), list(layer.dilation), layer.groups)
+    return prepack(weight, bias)
+
+
+def _run_ops(scenario: Scenario, packed: object) -> torch.Tensor:
+    _, run_name, relu_name = _OPS[scenario.layer.kind]
+    run = getattr(torch.ops.quantized, relu_name if scenario.layer.relu else run_name)
     return run(_input_tensor(scenario), packed, scenario.output.scale, scenario.output.zero_point)

@@ -15,10 +15,10 @@ import numpy as np
 
 from qdebug_tui.backends.cpu import CpuInfo
 from qdebug_tui.core.scenario import Scenario
-from qdebug_tui.emulators.kernels import run_kernel_model
+from qdebug_tui.emulators.kernels import clipping, run_kernel_model
 from qdebug_tui.emulators.targets import ISA_CHOICES, KernelTarget, resolve_target
 
-__all__ = ["ISA_CHOICES", "Emulation", "EmulationError", "emulate", "resolve_target"]
+__all__ = ["ISA_CHOICES", "Emulation", "EmulationError", "clipped_pairs", "emulate", "resolve_target"]
 
 
 class EmulationError(ValueError):
@@ -71,6 +71,18 @@ def emulate(
         result.clipped_pairs,
         target,
     )
+
+
+def clipped_pairs(
+    scenario: Scenario, isa: str = "native", *, cpu: CpuInfo | None = None, environ: Mapping[str, str] | None = None
+) -> np.ndarray:
+    """Return ``emulate(...).saturated_pairs``: the int16 pair sums clipped in every output cell.
+
+    Only the pair sums are computed, without the accumulators and the requantization, so a
+    kernel that accumulates exactly costs nothing. Arguments and errors are as in :func:`emulate`.
+    """
+    check_supported(scenario)
+    return clipping(scenario, resolve_target(scenario, isa, cpu=cpu, environ=environ))[1]
 
 
 # Layer kinds the emulators model and the property tests check against the real kernels.

@@ -122,16 +122,23 @@ def exact_accumulator(scenario: Scenario) -> np.ndarray:
     return exact_accumulators(scenario.layer, scenario.input.centered(), scenario.weight.centered())
 
 
+def clipping(scenario: Scenario, target: KernelTarget) -> tuple[np.ndarray, np.ndarray]:
+    """Return the int16 clipping correction and the clipped pairs of every output cell.
+
+    Both are int64 arrays of the output shape, all zeros for a kernel that does not saturate.
+    """
+    if not target.saturating:
+        zeros = np.zeros(scenario.output_shape, dtype=np.int64)
+        return zeros, zeros.copy()
+    layout = kernel_layout(scenario, target)
+    result = pair_sums_u8s8_sat16(layout.operands, layout.order)
+    return layout.operands.to_output_layout(result.correction), layout.operands.to_output_layout(result.clipped_pairs)
+
+
 def run_kernel_model(scenario: Scenario, target: KernelTarget, exact: np.ndarray | None = None) -> KernelResult:
     """Emulate the kernel in ``target`` on every output cell."""
     exact = exact_accumulator(scenario) if exact is None else exact
-    correction = np.zeros_like(exact)
-    clipped = np.zeros_like(exact)
-    if target.saturating:
-        layout = kernel_layout(scenario, target)
-        result = pair_sums_u8s8_sat16(layout.operands, layout.order)
-        correction = layout.operands.to_output_layout(result.correction)
-        clipped = layout.operands.to_output_layout(result.clipped_pairs)
+    correction, clipped = clipping(scenario, target)
 
     if target.library == "fbgemm":
         accumulator = wrap_int32(exact + correction)

@@ -13,18 +13,18 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from qdebug_tui.backends.base import QuantizedBackend
 from qdebug_tui.cell_paths import paths_from_evaluation
 from qdebug_tui.core.scenario import Scenario
-from qdebug_tui.editing import apply_engine, apply_qparam
+from qdebug_tui.editing import FIELDS_BY_ID, apply_engine, apply_qparam
 from qdebug_tui.emulators import EmulationError, check_supported
 from qdebug_tui.grid_data import GridSlice
 from qdebug_tui.io.errors import Problem
 from qdebug_tui.output_view import OutputView, Results, output_slice
-from qdebug_tui.recompute import compute_reference, compute_results
+from qdebug_tui.recompute import RecomputeCache, compute_reference, compute_results
 from qdebug_tui.screens.drilldown import DrillDownScreen
 from qdebug_tui.screens.main_edits import ScenarioEdits
 from qdebug_tui.screens.palette import MainScreenCommands
@@ -54,6 +54,7 @@ from qdebug_tui.widgets.pane_widths import share_widths
 from qdebug_tui.widgets.qparams_bar import QParamsBar
 from qdebug_tui.widgets.summary import Summary
 from qdebug_tui.widgets.tensor_grid import TensorGrid
+from qdebug_tui.widgets.text_update import update_text
 
 # Seconds after the last keystroke in a field before both paths are recomputed.
 DEBOUNCE_SECONDS = 0.15
@@ -135,6 +136,9 @@ class MainScreen(ScenarioEdits, Screen):
         self._request = 0
         self._debounce: Timer | None = None
         self._seconds: float | None = None
+        self._cache = RecomputeCache()
+        self._highlight_key: tuple | None = None
+        self._backend_requested = False
         self._init_edits(scenario)
 
     # Layout --------------------------------------------------------------------------------
@@ -158,11 +162,11 @@ class MainScreen(ScenarioEdits, Screen):
 
     def on_mount(self) -> None:
         self._draw_scenario("loading torch…")
-        self.load_backend()
         self.start_recompute()
 
     def _draw_scenario(self, summary_text: str) -> None:
         """Fill the freshly composed widgets from the scenario; the summary shows ``summary_text``."""
+        self._highlight_key = None
         self.query_one("#kernel-error").display = False
         self.query_one("#qparam-problems").display = False
         self.query_one(QParamsBar).show_values(self.scenario, weight_qparam_channel(self.scenario, self.position))
@@ -173,6 +177,16 @@ class MainScreen(ScenarioEdits, Screen):
         self.query_one("#output-grid", TensorGrid).focus()
 
     # Workers -------------------------------------------------------------------------------
+
+    def _load_backend_after_paint(self) -> None:
+        """Start importing torch after the next frame, once.
+
+        The import holds the GIL for most of its second or more. Started before the exact
+        reference is on screen, it would delay the first paint by about as much.
+        """
+        if not self._backend_requested:
+            self._backend_requested = True
+            self.call_after_refresh(self.load_backend)
 
     @work(thread=True, exclusive=True, group="torch-import", exit_on_error=False)
     def load_backend(self) -> None:
@@ -185,17 +199,19 @@ class MainScreen(ScenarioEdits, Screen):
         self._request += 1
         self.recompute(self.scenario, self._request, self.backend)
 
-    @work(thread=True, exclusive=True, group="recompute", exit_on_error=False)
+    # A fixed description: Textual's default one is built from repr() of the arguments, and
+    # the repr of a scenario formats its arrays, milliseconds for a large layer.
+    @work(thread=True, exclusive=True, group="recompute", exit_on_error=False, description="recompute")
     def recompute(self, scenario: Scenario, request: int, backend: QuantizedBackend | None) -> None:
         """Compute the results of one scenario; a newer request cancels this one."""
         worker = get_current_worker()
         if backend is None:
-            results = compute_reference(scenario)
+            results = compute_reference(scenario, self._cache)
             if not worker.is_cancelled:
                 self.post_message(self.ReferenceComputed(request, results))
             return
         fixed = self.app.fixed_facts
-        results, seconds = compute_results(scenario, backend, None if fixed is None else fixed.cpu)
+        results, seconds = compute_results(scenario, backend, self._cache, None if fixed is None else fixed.cpu)
         if not worker.is_cancelled:
             self.post_message(self.EvaluationComputed(request, results, seconds))
 
@@ -205,6 +221,7 @@ class MainScreen(ScenarioEdits, Screen):
         self.start_recompute()
 
     def on_main_screen_reference_computed(self, message: ReferenceComputed) -> None:
+        self._load_backend_after_paint()
         if message.request != self._request:
             return
         self.results = message.results
@@ -228,6 +245,7 @@ class MainScreen(ScenarioEdits, Screen):
             self.query_one("#summary", Summary).show_loading(self.scenario.engine, self.backend_error)
         else:
             self._show_kernel_error(f"recompute failed: {type(error).__name__}: {error}")
+            self._load_backend_after_paint()
 
     # Edits ---------------------------------------------------------------------------------
 
@@ -248,6 +266,17 @@ class MainScreen(ScenarioEdits, Screen):
             return
         bar.set_problem(message.field, None)
         self._accept(edited, group, group)
+
+    @on(Input.Submitted)
+    def submit_qparam(self, event: Input.Submitted) -> None:
+        """Recompute at once when enter ends a qparam value, instead of after the debounce.
+
+        Like leaving the field, enter also ends its undo step.
+        """
+        if event.input.id not in FIELDS_BY_ID:
+            return
+        self._commit_other_group(None)
+        self.history.seal()
 
     @on(QParamsBar.EngineChanged)
     def edit_engine(self, message: QParamsBar.EngineChanged) -> None:
@@ -297,7 +326,7 @@ class MainScreen(ScenarioEdits, Screen):
         for name, tensor, values, subtitle in tensors:
             per_channel = " per-channel" if tensor.qparams.per_channel else ""
             title = f"{shape_text(tensor.shape)} {tensor.dtype.name}{per_channel} · {subtitle}"
-            self.query_one(f"#{name}-title", Static).update(title)
+            update_text(self.query_one(f"#{name}-title", Static), title)
             self.query_one(f"#{name}-grid", TensorGrid).show(GridSlice(values, values.shape, show_marks=False))
         self._update_highlights()
         self._fit_panes()
@@ -321,7 +350,7 @@ class MainScreen(ScenarioEdits, Screen):
         out = self.scenario.output
         subtitle = output_subtitle(self.scenario, self.position)
         title = f"{shape_text(self.scenario.output_shape)} {out.dtype.name} · {subtitle}\n{label} (v: next view)"
-        self.query_one("#output-title", Static).update(title)
+        update_text(self.query_one("#output-title", Static), title)
         self.query_one("#output-grid", TensorGrid).show(grid_slice)
         self._fit_panes()
         error = None if self.results is None else self.results.kernel_error
@@ -332,7 +361,7 @@ class MainScreen(ScenarioEdits, Screen):
 
     def _show_kernel_error(self, text: str) -> None:
         widget = self.query_one("#kernel-error", Static)
-        widget.update(text)
+        update_text(widget, text)
         widget.display = True
 
     def _show_summary(self) -> None:
@@ -346,8 +375,15 @@ class MainScreen(ScenarioEdits, Screen):
 
     def _update_highlights(self) -> None:
         row, column = self.query_one("#output-grid", TensorGrid).cursor
-        self.query_one("#input-grid", TensorGrid).set_highlight(input_highlight(self.scenario, self.position, row, column))
-        self.query_one("#weight-grid", TensorGrid).set_highlight(weight_highlight(self.scenario, self.position, row, column))
+        scenario = self.scenario
+        # The masks walk the whole receptive field, which is slow for a large K, and a qparam
+        # or value edit leaves them as they were.
+        key = (scenario.layer, scenario.input.shape, scenario.weight.shape, self.position, row, column)
+        if key == self._highlight_key:
+            return
+        self._highlight_key = key
+        self.query_one("#input-grid", TensorGrid).set_highlight(input_highlight(scenario, self.position, row, column))
+        self.query_one("#weight-grid", TensorGrid).set_highlight(weight_highlight(scenario, self.position, row, column))
 
     @on(TensorGrid.CursorMoved, "#output-grid")
     def output_cursor_moved(self, message: TensorGrid.CursorMoved) -> None:

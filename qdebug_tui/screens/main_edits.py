@@ -2,8 +2,8 @@
 
 :class:`ScenarioEdits` is a mixin of :class:`~qdebug_tui.screens.main.MainScreen`. It uses
 the screen's ``scenario``, ``keep_real``, ``position``, ``_committed``, ``_debounce``,
-``_accept``, ``_show_inputs`` and ``start_recompute``. Its message handlers follow Textual's
-naming convention, because ``@on`` decorators are collected only from widget classes.
+``_accept``, ``_cache``, ``_show_inputs`` and ``start_recompute``. Its message handlers follow
+Textual's naming convention, because ``@on`` decorators are collected only from widget classes.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class ScenarioEdits:
         self.scenario = scenario
         self.results = None
         self._seconds = None
+        self._cache.clear()
         self._init_edits(scenario)
         self.set_reactive(type(self).view, OutputView.QUANTIZED)
         self.set_reactive(type(self).keep_real, False)

@@ -11,6 +11,7 @@ from qdebug_tui.core.scenario import ENGINES, Scenario
 from qdebug_tui.editing import FIELDS_BY_ID, QParamField, current_value, format_value
 from qdebug_tui.io.errors import Problem
 from qdebug_tui.widgets.ordered_input import OrderedInput
+from qdebug_tui.widgets.text_update import update_text
 
 MODE_TEXT = {
     False: "edits keep integers [t]",
@@ -90,7 +91,7 @@ class QParamsBar(Vertical):
             field_input.tooltip = problem.describe()
         lines = [f"✗ {problem.describe()}; the results shown are for the last valid value" for problem in self._problems.values()]
         problems = self.query_one("#qparam-problems", Static)
-        problems.update("\n".join(lines))
+        update_text(problems, "\n".join(lines))
         problems.display = bool(lines)
 
     @property

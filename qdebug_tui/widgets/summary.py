@@ -7,6 +7,7 @@ import math
 from textual.widgets import Static
 
 from qdebug_tui.evaluation import Evaluation, RunFacts
+from qdebug_tui.widgets.text_update import update_text
 
 
 class Summary(Static):
@@ -14,12 +15,12 @@ class Summary(Static):
 
     def show_loading(self, scenario_engine: str, message: str) -> None:
         """Show what is known before the quantized path has run."""
-        self.update(f"engine {scenario_engine} · quantized path: {message}")
+        update_text(self, f"engine {scenario_engine} · quantized path: {message}")
 
     def show_evaluation(self, evaluation: Evaluation, facts: RunFacts, seconds: float | None) -> None:
         """Show one evaluation; ``seconds`` None leaves the timing out."""
         timing = "" if seconds is None else f" · recompute {seconds * 1000:.1f} ms"
-        self.update(f"{difference_text(evaluation)}{timing}\n{facts_text(facts)}")
+        update_text(self, f"{difference_text(evaluation)}{timing}\n{facts_text(facts)}")
 
 
 def difference_text(evaluation: Evaluation) -> str:

@@ -236,48 +236,60 @@ class TensorGrid(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         base = self.rich_style
+        first, last = self._visible_columns(scroll_x)
         if y == 0:
-            gutter, cells = self._header_strips()
+            strip = self._header_strip(first, last)
         else:
             row = scroll_y + y - 1
             if row >= self._slice.rows:
                 return Strip.blank(width, base)
-            gutter, cells = self._row_strips(row)
-        visible = cells.crop(scroll_x, scroll_x + self._visible_cells_width())
-        return Strip.join([gutter, visible]).adjust_cell_length(width, base)
+            strip = self._row_strip(row, first, last, base)
+        gutter_width = self.gutter_width
+        offset = scroll_x - first * self.cell_width
+        visible = strip.crop(gutter_width).crop(offset, offset + self._visible_cells_width())
+        return Strip.join([strip.crop(0, gutter_width), visible]).adjust_cell_length(width, base)
 
-    def _header_strips(self) -> tuple[Strip, Strip]:
+    def _visible_columns(self, scroll_x: int) -> tuple[int, int]:
+        """Return the first column and one past the last that show at least one character.
+
+        Only these are drawn: a 224-column slice at 120 terminal columns would otherwise build
+        ten times the cells on screen for every changed row.
+        """
+        cell_width = self.cell_width
+        first = min(scroll_x // cell_width, max(self._slice.columns - 1, 0))
+        last = -(-(scroll_x + self._visible_cells_width()) // cell_width)
+        return first, min(max(last, first + 1), self._slice.columns)
+
+    def _header_strip(self, first: int, last: int) -> Strip:
+        """Return the header of column indices: the gutter, then columns ``first`` to ``last − 1``."""
         cursor_column = self.cursor[1]
-        key = ("header", self._slice.generation, cursor_column, self.has_focus)
+        key = ("header", self._slice.generation, cursor_column, self.has_focus, first, last)
         cached = self._line_cache.get(key)
         if cached is not None:
-            return self._split(cached)
+            return cached
         header = self.get_component_rich_style("tensor-grid--header")
         cursor = header + self.get_component_rich_style("tensor-grid--cursor")
         value_width = self._slice.value_width
         segments = [Segment(" " * self.gutter_width, header)]
-        for column in range(self._slice.columns):
+        for column in range(first, last):
             label = f" {str(column).rjust(value_width)}" + (" " if self._slice.show_marks else "")
             segments.append(Segment(label, cursor if column == cursor_column else header))
         strip = Strip(segments)
         self._line_cache[key] = strip
-        return self._split(strip)
+        return strip
 
-    def _row_strips(self, row: int) -> tuple[Strip, Strip]:
+    def _row_strip(self, row: int, first: int, last: int, base: Style) -> Strip:
+        """Return one row: the gutter, then the cells of columns ``first`` to ``last − 1``."""
         cursor_row, cursor_column = self.cursor
         on_row = cursor_column if row == cursor_row else -1
-        key = (row, int(self._row_versions[row]), on_row, self._highlight_version, self.has_focus, self._slice.rows)
+        key = (row, int(self._row_versions[row]), on_row, self._highlight_version, self.has_focus, self._slice.rows, first, last)
         cached = self._line_cache.get(key)
         if cached is None:
-            cached = Strip(self._row_segments(row, on_row))
+            cached = Strip(self._row_segments(row, on_row, first, last, base))
             self._line_cache[key] = cached
-        return self._split(cached)
+        return cached
 
-    def _split(self, strip: Strip) -> tuple[Strip, Strip]:
-        gutter = self.gutter_width
-        return strip.crop(0, gutter), strip.crop(gutter)
-
-    def _row_segments(self, row: int, cursor_column: int) -> list[Segment]:
+    def _row_segments(self, row: int, cursor_column: int, first: int, last: int, base: Style) -> list[Segment]:
         style = self.get_component_rich_style
         gutter_style = style("tensor-grid--gutter")
         if cursor_column >= 0:
@@ -285,28 +297,37 @@ class TensorGrid(ScrollView, can_focus=True):
         segments = [Segment(f"{str(row).rjust(self.gutter_width - 1)} ", gutter_style)]
         grid = self._slice
         value_width = grid.value_width
-        base = self.rich_style
-        for column in range(grid.columns):
-            cell_style = self._cell_style(base, row, column, column == cursor_column)
-            saturated = grid.is_saturated(row, column)
-            mark = grid.mark(row, column)
-            if saturated:
-                segments.append(Segment(SATURATED_CHARACTER, cell_style + style("tensor-grid--saturated")))
+        texts = grid.row_texts(row, first, last)
+        marks = grid.row_marks(row, first, last)
+        saturated = grid.row_saturated(row, first, last)
+        highlighted = [False] * (last - first) if self._highlight is None else self._highlight[row, first:last].tolist()
+        # A few distinct styles per row: combine each once, not once per cell.
+        cell_styles: dict[tuple[bool, int, bool], Style] = {}
+        saturated_styles: dict[Style, Style] = {}
+        for index, column in enumerate(range(first, last)):
+            mark = marks[index]
+            look = (highlighted[index], mark, column == cursor_column)
+            cell_style = cell_styles.get(look)
+            if cell_style is None:
+                cell_style = cell_styles[look] = self._cell_style(base, *look)
+            if saturated[index]:
+                if cell_style not in saturated_styles:
+                    saturated_styles[cell_style] = cell_style + style("tensor-grid--saturated")
+                segments.append(Segment(SATURATED_CHARACTER, saturated_styles[cell_style]))
             else:
                 segments.append(Segment(" ", cell_style))
-            segments.append(Segment(grid.text(row, column).rjust(value_width), cell_style))
+            segments.append(Segment(texts[index].rjust(value_width), cell_style))
             if grid.show_marks:
                 segments.append(Segment(MARK_CHARACTERS[mark], cell_style))
         return segments
 
-    def _cell_style(self, base: Style, row: int, column: int, is_cursor: bool) -> Style:
+    def _cell_style(self, base: Style, highlighted: bool, mark: int, is_cursor: bool) -> Style:
         style = self.get_component_rich_style
         cell = base
         if self._slice.values is None:
             cell += style("tensor-grid--placeholder")
-        if self._highlight is not None and self._highlight[row, column]:
+        if highlighted:
             cell += style("tensor-grid--highlight")
-        mark = self._slice.mark(row, column)
         if mark == MARK_ONE_LSB:
             cell += style("tensor-grid--one-lsb")
         elif mark == MARK_LARGER:
