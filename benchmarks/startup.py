@@ -8,6 +8,7 @@ which needs torch. Peak RSS is the process's VmHWM once it is ready.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -67,10 +68,10 @@ def evaluation_shown(screen: str) -> bool:
 def _first_row_has_value(screen: str, pane: int) -> bool:
     """Return True when grid ``pane`` (0 input, 1 weight, 2 output) shows row 0 with a number."""
     for line in screen.splitlines():
-        panes = line.split("││")
+        panes = re.split("[│┃]{2}", line)  # the focused pane has a heavy border
         if len(panes) != 3:
             continue
-        tokens = panes[pane].strip("│ ").split()
+        tokens = panes[pane].strip("│┃ ").split()
         if len(tokens) > 1 and tokens[0] == "0" and _is_number(tokens[1].strip("^~!")):
             return True
     return False
