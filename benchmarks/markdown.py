@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -121,9 +122,14 @@ def targets_table(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = sys.argv[1:] if argv is None else argv
-    path = Path(arguments[0]) if arguments else DEFAULT_INPUT
-    report = json.loads(path.read_text(encoding="utf-8"))
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.markdown", description="Print a results file's tables as Markdown.")
+    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_INPUT, help=f"results file (default: {DEFAULT_INPUT})")
+    path = parser.parse_args(argv).file
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        print(f"cannot read the results file {path}: {error}; run python -m benchmarks first", file=sys.stderr)
+        return 2
     load = report["load_average"]
     print(f"<!-- {path}: {report['date']}, {report['command']}, load average {load['start']:.2f} → {load['end']:.2f} -->\n")
     sections = [("targets", targets_table), ("startup", startup_table), ("edits", edits_table), ("drilldown", drilldown_table), ("emulation", emulation_table)]
