@@ -62,7 +62,8 @@ def test_report_wrong_transposed_kernel_has_causes():
     causes = [mismatch["cause"] for mismatch in document["mismatches"]]
     assert causes
     assert all(causes)
-    assert causes.count("kernel-mismatch") > len(causes) // 2
+    # The kernel is known to be wrong here: no other model may take credit for its integers.
+    assert set(causes) == {"kernel-mismatch"}
 
 
 def test_avx2_json_describes_worker_kernel():
