@@ -164,7 +164,7 @@ class ScenarioEdits:
         self._show_cell_edit(message.grid, message.text, problem)
 
     def on_editable_tensor_grid_edit_submitted(self, message: EditableTensorGrid.EditSubmitted) -> None:
-        tensor_name, index = self._edited_cell(message.grid)
+        tensor_name, index = self._edited_cell(message.grid, message.cell)
         edited = apply_value(self.scenario, tensor_name, index, message.text)
         if isinstance(edited, Problem):
             self._show_cell_edit(message.grid, message.text, edited)
@@ -177,9 +177,10 @@ class ScenarioEdits:
     def on_editable_tensor_grid_edit_cancelled(self, message: EditableTensorGrid.EditCancelled) -> None:
         self.query_one(CellEditBar).hide()
 
-    def _edited_cell(self, grid: EditableTensorGrid) -> tuple[str, tuple[int, ...]]:
+    def _edited_cell(self, grid: EditableTensorGrid, cell: tuple[int, int] | None = None) -> tuple[str, tuple[int, ...]]:
+        """Return the tensor and index of ``cell`` of ``grid``, by default the cell under its cursor."""
         tensor_name = "input" if grid.id == "input-grid" else "weight"
-        row, column = grid.cursor
+        row, column = grid.cursor if cell is None else cell
         return tensor_name, cell_index(self.scenario, tensor_name, self.position, row, column)
 
     def _check_cell_value(self, grid: EditableTensorGrid, text: str) -> Problem | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import events
 from textual.message import Message
 
+from qdebug_tui.widgets.ordered_input import run_own_binding
 from qdebug_tui.widgets.tensor_grid import TensorGrid
 
 # Characters that start an edit of the cell under the cursor, and become its first character.
@@ -43,12 +44,13 @@ class EditableTensorGrid(TensorGrid):
             return self.grid
 
     class EditSubmitted(Message):
-        """Posted when ``enter`` is pressed during an edit."""
+        """Posted when ``enter`` is pressed during an edit; ``cell`` is the cursor's (row, column) then."""
 
-        def __init__(self, grid: EditableTensorGrid, text: str) -> None:
+        def __init__(self, grid: EditableTensorGrid, text: str, cell: tuple[int, int]) -> None:
             super().__init__()
             self.grid = grid
             self.text = text
+            self.cell = cell
 
         @property
         def control(self) -> EditableTensorGrid:
@@ -83,7 +85,9 @@ class EditableTensorGrid(TensorGrid):
             self._edit_text = None
             self.post_message(self.EditCancelled(self))
 
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        if await run_own_binding(self, event):
+            return  # a cursor key; it moves the cursor before the digits typed after it arrive
         if self._edit_text is None:
             if event.key == "enter":
                 self._consume(event)
@@ -94,7 +98,8 @@ class EditableTensorGrid(TensorGrid):
             return
         if event.key == "enter":
             self._consume(event)
-            self.post_message(self.EditSubmitted(self, self._edit_text))
+            # The cell goes with the message: keys after enter may move the cursor before it is handled.
+            self.post_message(self.EditSubmitted(self, self._edit_text, self.cursor))
         elif event.key == "escape":
             self._consume(event)
             self.cancel_edit()

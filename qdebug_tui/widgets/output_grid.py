@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
+from qdebug_tui.widgets.ordered_input import run_own_binding
 from qdebug_tui.widgets.tensor_grid import TensorGrid
 
 
@@ -33,6 +35,10 @@ class OutputGrid(TensorGrid):
         @property
         def control(self) -> OutputGrid:
             return self.grid
+
+    async def on_key(self, event: events.Key) -> None:
+        # The cursor moves before a following enter arrives, so enter traces the cell it lands on.
+        await run_own_binding(self, event)
 
     def action_select_cell(self) -> None:
         self.post_message(self.CellSelected(self, *self.cursor))
