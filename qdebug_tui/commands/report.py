@@ -25,16 +25,13 @@ from qdebug_tui.commands.common import (
     parse_int_list,
     run_guarded,
 )
-from qdebug_tui.backends.cpu import detect_cpu
-from qdebug_tui.backends.worker import CRASH_MESSAGE
 from qdebug_tui.core.scenario import Scenario
 from qdebug_tui.emulators import ISA_CHOICES
-from qdebug_tui.emulators.known_bugs import known_kernel_bug
-from qdebug_tui.emulators.targets import AVX2_ENVIRONMENT, resolve_target
 from qdebug_tui.emulators.reproduce import plan_real_run
 from qdebug_tui.trace.batch import analyse_for_report
 from qdebug_tui.core.slicing import SliceChoice, TensorSlices, describe, matrix, slice_problems, tensor_slices
 from qdebug_tui.evaluation import Evaluation, evaluate
+from qdebug_tui.failure import quantized_failure
 from qdebug_tui.render.grids import MARK, grid_table
 
 # The text report lists at most this many mismatched cells; --json lists all of them.
@@ -115,28 +112,12 @@ def _analyse(scenario: Scenario, evaluation: Evaluation, isa: str, notes: tuple[
     found = analyse_for_report(
         scenario, evaluation.float_path.q, evaluation.float_path.real, evaluation.quantized.q, cells, isa
     )
-    failure = None if evaluation.quantized.ok else quantized_failure(evaluation, isa)
+    failure = None if evaluation.quantized.ok else quantized_failure(evaluation, isa, ENGINE_OPTION)
     return Analysis(isa, found.emulated, found.causes, notes, failure)
 
 
-def quantized_failure(evaluation: Evaluation, isa: str) -> str:
-    """Describe why the quantized path produced no output, with the fix where one is known."""
-    error = evaluation.quantized.error or "no output"
-    if error.startswith(CRASH_MESSAGE):
-        details = error.removeprefix(CRASH_MESSAGE).lstrip(": ")
-        environ = AVX2_ENVIRONMENT if isa == "avx2" else None
-        cpu = detect_cpu()
-        try:
-            target = resolve_target(evaluation.scenario, "native", cpu=cpu, environ=environ)
-        except ValueError:
-            bug = None  # the layer has no kernel target, so no known bug applies
-        else:
-            bug = known_kernel_bug(evaluation.scenario, target, "avx512f" in cpu.flags)
-        known = f"; known kernel bug: {bug}" if bug else "; no known kernel bug matches this layer"
-        return f"the real kernel crashed the worker process that ran it twice ({details}){known}"
-    if "ONEDNN only supports symmetric quantization of weight" in error:
-        return f"{error} Fix: set weight.zero_point to 0, or run engine x86, fbgemm or qnnpack (--engine)."
-    return error
+# How the report names the way to pick another engine, in failure messages.
+ENGINE_OPTION = "--engine"
 
 
 @dataclass(frozen=True)

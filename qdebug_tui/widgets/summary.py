@@ -7,6 +7,7 @@ import math
 from textual.widgets import Static
 
 from qdebug_tui.evaluation import Evaluation, RunFacts
+from qdebug_tui.failure import quantized_failure
 from qdebug_tui.widgets.text_update import update_text
 
 
@@ -26,7 +27,7 @@ class Summary(Static):
 def difference_text(evaluation: Evaluation) -> str:
     summary = evaluation.comparison.summary
     if evaluation.quantized.error is not None:
-        return f"quantized path failed: {evaluation.quantized.error} · float path computed for {_cells(summary.cells)}"
+        return f"quantized path failed: {quantized_failure(evaluation, engine_control='engine selector')} · float path computed for {_cells(summary.cells)}"
     return (
         f"mismatched {summary.mismatched} of {_cells(summary.cells)} · max |Δ| {summary.max_abs_diff} LSB"
         f" · SQNR {sqnr_text(summary.sqnr_db)}"
