@@ -182,7 +182,7 @@ def test_drill_down_in_tmux(tmux, tmp_path):
     assert "200·(-67) + 200·(-97) = -32800 became -32768" in verdict
     assert "200·(-128) + 200·(-125) = -50600 became -32768" in verdict
     assert "Fix: 7-bit activations (reduce_range=True, 0..127), smaller adjacent weights, a CPU with AVX512-VNNI, or engine qnnpack." in verdict
-    rows = [line.split() for line in screen.splitlines() if line.rstrip().endswith(" ^")]
+    rows = [line.lstrip("█ ").split() for line in screen.splitlines() if line.rstrip().endswith(" ^")]  # █: the focus bar
     assert [row[0] for row in rows if row[0].isdigit()] == ["4", "5"]
     assert "Traceback" not in screen
 

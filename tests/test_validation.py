@@ -441,3 +441,13 @@ def test_extreme_scales_report_no_nan(seed_document, tmp_path):
     document = json.loads(result.stdout)
     assert document["summary"]["sqnr_db"] is not None
     assert all(np.isfinite(document["float_path"]["real"][0][0][0]))
+
+
+def test_unterminated_string_reason_reads_whole(tmp_path):
+    path = tmp_path / "unterminated.json"
+    path.write_text('{"format": "qdebug-scenario", "name": "x\n')
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    message = caught.value.message()
+    assert " at; " not in message
+    assert message.endswith(": Invalid control character; fix the file's syntax")

@@ -99,7 +99,9 @@ def parse_scenario(
         document = json.loads(text, object_pairs_hook=_JsonObject.from_pairs)
     except json.JSONDecodeError as error:
         position = f"line {error.lineno}, column {error.colno}"
-        statement = f"malformed JSON at {position}: {error.msg}; fix the file's syntax"
+        # Some of json's reasons end in " at", because json appends the position after them.
+        reason = error.msg.removesuffix(" at")
+        statement = f"malformed JSON at {position}: {reason}; fix the file's syntax"
         raise ScenarioError(source, [Problem("", position, "fix the file's syntax", statement)]) from None
     except RecursionError:
         statement = "malformed JSON: lists or objects are nested too deeply to parse; flatten the file"

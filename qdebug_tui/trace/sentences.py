@@ -153,12 +153,12 @@ def _kernel_mismatch(facts: CellFacts, step: CauseStep) -> str:
         return (
             f"The real kernel crashed the process that ran it ({facts.kernel_crash}); the exact result is "
             f"{facts.exact.q} and qdebug's model of {_kernel_name(facts)} gives {step.q_after}, so this looks like a "
-            f"kernel bug{known}; report it with this scenario file, or use another engine"
+            f"kernel bug{known}; fix: report it to PyTorch with this scenario file, or use another engine"
         )
     return (
         f"The real kernel returned {facts.quantized_q}, but the exact result is {facts.exact.q} and qdebug's model of "
         f"{_kernel_name(facts)} gives {step.q_after}: no model reproduces {facts.quantized_q}, so this looks like a "
-        f"kernel bug{known}; report it with this scenario file, or use another engine"
+        f"kernel bug{known}; fix: report it to PyTorch with this scenario file, or use another engine"
     )
 
 
