@@ -102,3 +102,15 @@ async def test_highlight_scrolls_into_view():
         assert 152 < first_row + visible_rows
         assert grid.scroll_offset.x % grid.cell_width == 0
         assert grid.scroll_offset.x <= 100 * grid.cell_width
+
+
+async def test_cut_columns_stay_blank():
+    # 23 columns: the gutter (2) and three 6-wide columns fit, and the fourth would show "-1".
+    app = GridApp()
+    async with app.run_test(size=(23, 6)) as pilot:
+        grid = app.query_one(TensorGrid)
+        values = np.full((2, 8), -128)
+        grid.show(GridSlice(values, values.shape))
+        await pilot.pause()
+        row = grid_lines(grid)[1]
+        assert row.split()[1:] == ["-128", "-128", "-128"]

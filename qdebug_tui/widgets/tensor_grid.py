@@ -246,8 +246,23 @@ class TensorGrid(ScrollView, can_focus=True):
             strip = self._row_strip(row, first, last, base)
         gutter_width = self.gutter_width
         offset = scroll_x - first * self.cell_width
-        visible = strip.crop(gutter_width).crop(offset, offset + self._visible_cells_width())
+        visible = self._whole_columns(strip.crop(gutter_width), offset, self._visible_cells_width(), base)
         return Strip.join([strip.crop(0, gutter_width), visible]).adjust_cell_length(width, base)
+
+    def _whole_columns(self, columns: Strip, offset: int, visible_width: int, style: Style) -> Strip:
+        """Return the ``visible_width`` cells of ``columns`` from ``offset``, with cut columns left blank.
+
+        A number cut at the pane's edge misleads: -128 would read -1. When at least one column
+        fits whole, the cut ones at either edge show as blanks.
+        """
+        cell_width = self.cell_width
+        start = -(-offset // cell_width) * cell_width
+        end = (offset + visible_width) // cell_width * cell_width
+        if end <= start:
+            return columns.crop(offset, offset + visible_width)
+        whole = columns.crop(start, end)
+        left = Strip.blank(start - offset, style)
+        return Strip.join([left, whole]).adjust_cell_length(visible_width, style)
 
     def _visible_columns(self, scroll_x: int) -> tuple[int, int]:
         """Return the first column and one past the last that show at least one character.
