@@ -244,6 +244,22 @@ async def test_leaving_field_splits_undo(seed_copy):
         assert screen.scenario.output.zero_point == 0
 
 
+async def test_typing_pause_splits_undo(seed_copy):
+    app = make_app(seed_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_evaluation(pilot)
+        screen = app.screen
+        await type_qparam(pilot, "output-zero-point", "12")
+        await wait_for_recompute(pilot, lambda results: results.scenario.output.zero_point == 12, "zero point 12")
+        # The recompute after the pause ended the step, so the next digit starts a new one.
+        await pilot.press("3")
+        await wait_for_recompute(pilot, lambda results: results.scenario.output.zero_point == 123, "zero point 123")
+        await pilot.press("ctrl+z")
+        assert screen.scenario.output.zero_point == 12
+        await pilot.press("ctrl+z")
+        assert screen.scenario.output.zero_point == 0
+
+
 async def test_enter_splits_undo(seed_copy):
     app = make_app(seed_copy)
     async with app.run_test(size=SIZE) as pilot:

@@ -194,6 +194,11 @@ class MainScreen(ScenarioEdits, Screen):
         backend = self.app.backend_loader()
         self.post_message(self.BackendLoaded(backend))
 
+    def _recompute_after_pause(self) -> None:
+        """Recompute once typing pauses; the pause also ends the undo step, as leaving the field does."""
+        self.history.seal()
+        self.start_recompute()
+
     def start_recompute(self) -> None:
         self._committed = self.scenario
         self._request += 1
@@ -305,7 +310,7 @@ class MainScreen(ScenarioEdits, Screen):
         """Put a valid edit in force, record it for undo, and recompute after the debounce.
 
         ``label`` names the edit in undo messages. Edits with the same ``group`` (keystrokes
-        in one field) form one undo step.
+        in one field) form one undo step until enter, leaving the field, or a pause that recomputes.
         """
         self._commit_other_group(group)
         self.scenario = scenario
@@ -313,7 +318,7 @@ class MainScreen(ScenarioEdits, Screen):
         self._show_inputs()
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self.start_recompute)
+        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._recompute_after_pause)
 
     # Drawing -------------------------------------------------------------------------------
 
