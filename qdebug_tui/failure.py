@@ -1,4 +1,4 @@
-"""Why the quantized path produced no output, in words for the report and the TUI."""
+"""Descriptions of a quantized path that produced no output, for the report and the TUI."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
 """A backend that keeps kernels known to crash out of the process that shows the results.
 
-Two torch 2.13 kernels can take their process down on some layer shapes (docs/numerics.md).
-FBGEMM's groupwise kernel writes out of bounds when the number of groups is not a multiple of
-the groups it handles at once. oneDNN can crash with SIGSEGV on an output row or column that
-reads only padding.
-:class:`GuardedBackend` runs every other scenario in this process, which is fast, and sends
-those scenarios to a worker process with the same environment. If the kernel kills the
-worker, the run comes back as an error result and the TUI keeps its unsaved edits.
+Several torch 2.13 kernels can take their process down on some layer shapes
+(docs/numerics.md). FBGEMM's groupwise kernel writes out of bounds when the number of groups
+is not a multiple of the groups it handles at once, its 3-D depthwise kernel can abort or
+hang on inputs no longer than the padding, and oneDNN can crash with SIGSEGV on an output
+row or column that reads only padding. :class:`GuardedBackend` runs every other scenario in
+this process, which is fast, and sends each scenario that matches a known kernel bug to a
+worker process with the same environment. If the kernel kills the worker, the run comes back
+as an error result and the TUI keeps its unsaved edits.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 class GuardedBackend(QuantizedBackend):
-    """Runs scenarios on ``local`` unless ``crash_risk`` names a reason to isolate them.
+    """A backend that runs scenarios on ``local`` unless ``crash_risk`` names a reason to isolate them.
 
     ``crash_risk`` returns None for a safe scenario and a description of the risk otherwise.
     ``worker_factory`` builds the worker backend on first use; it is started once and reused.
