@@ -451,3 +451,11 @@ def test_unterminated_string_reason_reads_whole(tmp_path):
     message = caught.value.message()
     assert " at; " not in message
     assert message.endswith(": Invalid control character; fix the file's syntax")
+
+
+def test_unterminated_string_names_its_start(tmp_path):
+    path = tmp_path / "unterminated.json"
+    path.write_text('{"format": "qdebug-scenario", "name": "x')
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.message().endswith("malformed JSON at line 1, column 39: Unterminated string; fix the file's syntax")

@@ -99,8 +99,8 @@ def parse_scenario(
         document = json.loads(text, object_pairs_hook=_JsonObject.from_pairs)
     except json.JSONDecodeError as error:
         position = f"line {error.lineno}, column {error.colno}"
-        # Some of json's reasons end in " at", because json appends the position after them.
-        reason = error.msg.removesuffix(" at")
+        # Some of json's reasons end in " at" or " starting at", because json appends the position.
+        reason = error.msg.removesuffix(" at").removesuffix(" starting")
         statement = f"malformed JSON at {position}: {reason}; fix the file's syntax"
         raise ScenarioError(source, [Problem("", position, "fix the file's syntax", statement)]) from None
     except RecursionError:
