@@ -1,7 +1,7 @@
 """Scenarios on which a kernel may crash run in a worker process, and a crash there is a result.
 
-The worker that stands in for a crashing kernel is a real worker process whose ``run`` raises
-SIGSEGV: a ``sitecustomize`` module on its PYTHONPATH replaces the run method before the
+In place of a crashing kernel, some tests use a real worker process whose ``run`` raises
+SIGSEGV. A ``sitecustomize`` module on its PYTHONPATH replaces the run method before the
 first request arrives.
 """
 

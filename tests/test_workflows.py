@@ -72,6 +72,13 @@ async def type_qparam(pilot, widget_id: str, text: str) -> None:
     await pilot.press(*text)
 
 
+async def assert_undo_steps(pilot, zero_points: list[int]) -> None:
+    """Press ctrl+z once per entry and check the output zero point after each press."""
+    for expected in zero_points:
+        await pilot.press("ctrl+z")
+        assert pilot.app.screen.scenario.output.zero_point == expected
+
+
 async def wait_for_screen(pilot, screen_type, description: str):
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, screen_type), description)
     await pilot.pause()
@@ -238,41 +245,30 @@ async def test_leaving_field_splits_undo(seed_copy):
         await pilot.pause()
         await type_qparam(pilot, "output-zero-point", "6")
         await wait_for_recompute(pilot, lambda results: results.scenario.output.zero_point == 6, "zero point 6")
-        await pilot.press("ctrl+z")
-        assert screen.scenario.output.zero_point == 5
-        await pilot.press("ctrl+z")
-        assert screen.scenario.output.zero_point == 0
+        await assert_undo_steps(pilot, [5, 0])
 
 
 async def test_typing_pause_splits_undo(seed_copy):
     app = make_app(seed_copy)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_evaluation(pilot)
-        screen = app.screen
         await type_qparam(pilot, "output-zero-point", "12")
         await wait_for_recompute(pilot, lambda results: results.scenario.output.zero_point == 12, "zero point 12")
         # The recompute after the pause ended the step, so the next digit starts a new one.
         await pilot.press("3")
         await wait_for_recompute(pilot, lambda results: results.scenario.output.zero_point == 123, "zero point 123")
-        await pilot.press("ctrl+z")
-        assert screen.scenario.output.zero_point == 12
-        await pilot.press("ctrl+z")
-        assert screen.scenario.output.zero_point == 0
+        await assert_undo_steps(pilot, [12, 0])
 
 
 async def test_enter_splits_undo(seed_copy):
     app = make_app(seed_copy)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_evaluation(pilot)
-        screen = app.screen
         await type_qparam(pilot, "output-zero-point", "5")
         await pilot.press("enter")
         await type_qparam(pilot, "output-zero-point", "6")
         await wait_for_recompute(pilot, lambda results: results.scenario.output.zero_point == 6, "zero point 6")
-        await pilot.press("ctrl+z")
-        assert screen.scenario.output.zero_point == 5
-        await pilot.press("ctrl+z")
-        assert screen.scenario.output.zero_point == 0
+        await assert_undo_steps(pilot, [5, 0])
 
 
 async def test_invalid_qparam_leaves_history_in_step(seed_copy):

@@ -2,9 +2,9 @@
 
 Several torch 2.13 kernels can take their process down on some layer shapes
 (docs/numerics.md). FBGEMM's groupwise kernel writes out of bounds when the number of groups
-is not a multiple of the groups it handles at once, its 3-D depthwise kernel can abort or
-hang on inputs no longer than the padding, and oneDNN can crash with SIGSEGV on an output
-row or column that reads only padding. :class:`GuardedBackend` runs every other scenario in
+is not a multiple of the groups it handles at once. FBGEMM's 3-D depthwise kernel can abort or
+hang on inputs no longer than the padding. oneDNN can crash with SIGSEGV on an output row or
+column that reads only padding. :class:`GuardedBackend` runs every other scenario in
 this process, which is fast, and sends each scenario that matches a known kernel bug to a
 worker process with the same environment. If the kernel kills the worker, the run comes back
 as an error result and the TUI keeps its unsaved edits.

@@ -116,7 +116,7 @@ def _analyse(scenario: Scenario, evaluation: Evaluation, isa: str, notes: tuple[
     return Analysis(isa, found.emulated, found.causes, notes, failure)
 
 
-# How the report names the way to pick another engine, in failure messages.
+# The option that picks another engine, named in failure messages.
 ENGINE_OPTION = "--engine"
 
 

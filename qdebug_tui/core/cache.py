@@ -3,7 +3,7 @@
 Scenarios are immutable: an edit builds a new scenario that shares every array it did not
 change. So "the same array object" means "the same values", and a key can name an array by
 its ``id`` in O(1) instead of hashing megabytes. An entry keeps its key arrays alive, so their
-ids cannot be reused by other arrays while it is cached. NOTE: this relies on nobody writing
+ids cannot be reused by other arrays while it is cached. NOTE: this relies on no code writing
 into a scenario's arrays in place; every edit in qdebug copies the array it changes.
 """
 

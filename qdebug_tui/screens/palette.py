@@ -36,7 +36,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 
 
 class ActionCommands(Provider):
-    """Offers a table of actions by name: ``ENTRIES`` holds (title, help, action string).
+    """A command palette provider for a table of actions: ``ENTRIES`` contains (title, help, action).
 
     The actions run on the screen that opened the palette; :attr:`ON_APP` runs them on the app.
     """

@@ -147,18 +147,21 @@ def _output_overflow(facts: CellFacts, step: CauseStep) -> str:
     )
 
 
+_KERNEL_BUG_FIX = "; fix: report it to PyTorch with this scenario file, or use another engine"
+
+
 def _kernel_mismatch(facts: CellFacts, step: CauseStep) -> str:
     known = f" ({facts.known_bug})" if facts.known_bug else ""
     if facts.kernel_crash:
         return (
             f"The real kernel crashed the process that ran it ({facts.kernel_crash}); the exact result is "
             f"{facts.exact.q} and qdebug's model of {_kernel_name(facts)} gives {step.q_after}, so this looks like a "
-            f"kernel bug{known}; fix: report it to PyTorch with this scenario file, or use another engine"
+            f"kernel bug{known}{_KERNEL_BUG_FIX}"
         )
     return (
         f"The real kernel returned {facts.quantized_q}, but the exact result is {facts.exact.q} and qdebug's model of "
         f"{_kernel_name(facts)} gives {step.q_after}: no model reproduces {facts.quantized_q}, so this looks like a "
-        f"kernel bug{known}; fix: report it to PyTorch with this scenario file, or use another engine"
+        f"kernel bug{known}{_KERNEL_BUG_FIX}"
     )
 
 

@@ -4,10 +4,10 @@ Textual hands a key to the focused widget at once, and a widget inserts a typed 
 (``Input._on_key`` in textual/widgets/_input.py) or starts a cell edit as soon as it reads
 the key. A key binding such as backspace, an arrow or ``j`` runs only after the key has
 bubbled up through the screen to the app. When the screen is busy with the previous edit, a
-character typed after such a key can overtake it: over SSH, where keys arrive in bursts,
-backspace, backspace, 4, 9 typed into "33" could leave "9", and ``j 7 7 enter`` on a grid
-could write 77 into the cell the cursor was leaving. These widgets run their own bindings
-while they read the key, so every key acts in the order it was typed.
+character typed after such a key can overtake it. Over SSH keys arrive in bursts, so
+backspace, backspace, 4, 9 typed into "33" could leave "9". On a grid, ``j 7 7 enter`` could
+write 77 into the cell the cursor was leaving. These widgets run their own bindings while
+they read the key, so every key acts in the order it was typed.
 """
 
 from __future__ import annotations
