@@ -103,7 +103,7 @@ def transposed_patches(layer: Layer, values: np.ndarray, weight_shape: tuple[int
     K runs over (input channel in group, *kernel offsets) of the (C_in, C_out/g, *k) weight.
     Tap ``t`` of output position ``o`` reads input ``(o + padding − t·dilation) / stride``
     when that is a whole number inside the input; every other tap (a zero inserted between
-    inputs, or the border) holds 0. Pass values shifted by the kernel's padding value.
+    inputs, or the border) is 0. Pass values shifted by the kernel's padding value.
     """
     kernel = tuple(weight_shape[2:])
     placeholder = np.zeros((weight_shape[0], weight_shape[1], *kernel))
