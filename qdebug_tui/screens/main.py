@@ -89,6 +89,8 @@ class MainScreen(ScenarioEdits, Screen):
         Binding("ctrl+y", "redo", "Redo", show=False, id="main.redo", tooltip="Redo the last edit undone"),
         # Priority, so that focus moves before the keys after it are routed: over SSH a
         # tab and the digits typed after it often arrive in one read.
+        # NOTE: a priority tab can also overtake keys still queued in the field it leaves.
+        # In one burst, "tab ctrl+a ctrl+k 0 tab" has been seen to lose the 0 and the second tab.
         Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="main.focus-next", tooltip="Move the focus to the next grid or field"),
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="main.focus-previous", tooltip="Move the focus to the previous grid or field"),
     ]
